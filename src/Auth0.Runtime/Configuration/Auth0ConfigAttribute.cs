@@ -1,0 +1,37 @@
+namespace Auth0.Minimal;
+
+/// <summary>
+/// Marks the partial class that configures Auth0 for this application. The Auth0.Minimal source
+/// generator reads it and emits <c>AddAuth0Generated</c> and <c>MapAuth0Generated</c>.
+/// </summary>
+/// <remarks>Only literal values are read; every route path must start with '/'.</remarks>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class Auth0ConfigAttribute : Attribute
+{
+    public string LoginPath { get; set; } = Auth0Routes.DefaultLogin;
+    public string CallbackPath { get; set; } = Auth0Routes.DefaultCallback;
+    public string LogoutPath { get; set; } = Auth0Routes.DefaultLogout;
+    public string ProfilePath { get; set; } = Auth0Routes.DefaultProfile;
+    public string AccessTokenPath { get; set; } = Auth0Routes.DefaultAccessToken;
+    public string BackchannelLogoutPath { get; set; } = Auth0Routes.DefaultBackchannelLogout;
+
+    /// <summary>Maps the access-token route (default true).</summary>
+    public bool EnableAccessTokenEndpoint { get; set; } = true;
+
+    /// <summary>Maps the back-channel logout route (default true).</summary>
+    public bool EnableBackchannelLogout { get; set; } = true;
+}
+
+/// <summary>
+/// Declares an API the application calls. The generator emits <c>I{Name}ApiTokenClient</c>
+/// bound to <see cref="Audience"/> and <see cref="Scope"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Auth0ApiAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
+    public string? Audience { get; set; }
+    public string? Scope { get; set; }
+    public string? BaseAddress { get; set; }
+    public bool UseDPoP { get; set; }
+}

@@ -1,0 +1,5 @@
+namespace Auth0.Minimal;
+
+public sealed class Auth0Options
+{
+}
