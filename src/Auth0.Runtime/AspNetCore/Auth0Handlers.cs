@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Auth0.Minimal.AspNetCore;
 
@@ -8,10 +9,12 @@ namespace Auth0.Minimal.AspNetCore;
 /// </summary>
 public static class Auth0Handlers
 {
-    public static Task LoginAsync(HttpContext context) => throw new NotImplementedException();
-    public static Task CallbackAsync(HttpContext context) => throw new NotImplementedException();
-    public static Task LogoutAsync(HttpContext context) => throw new NotImplementedException();
-    public static Task ProfileAsync(HttpContext context) => throw new NotImplementedException();
-    public static Task AccessTokenAsync(HttpContext context) => throw new NotImplementedException();
-    public static Task BackchannelLogoutAsync(HttpContext context) => throw new NotImplementedException();
+    public static Task LoginAsync(HttpContext context) => Endpoints(context).LoginAsync(context);
+    public static Task CallbackAsync(HttpContext context) => Endpoints(context).CallbackAsync(context);
+    public static Task LogoutAsync(HttpContext context) => Endpoints(context).LogoutAsync(context);
+    public static Task ProfileAsync(HttpContext context) => Endpoints(context).ProfileAsync(context);
+    public static Task AccessTokenAsync(HttpContext context) => Endpoints(context).AccessTokenAsync(context);
+    public static Task BackchannelLogoutAsync(HttpContext context) => Endpoints(context).BackchannelLogoutAsync(context);
+
+    private static Auth0Endpoints Endpoints(HttpContext context) => context.RequestServices.GetRequiredService<Auth0Endpoints>();
 }

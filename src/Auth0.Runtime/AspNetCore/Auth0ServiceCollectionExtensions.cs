@@ -1,11 +1,83 @@
+using Auth0.Minimal.Configuration;
+using Auth0.Minimal.Protocol;
+using Auth0.Minimal.Sessions;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Auth0.Minimal.AspNetCore;
 
 public static class Auth0ServiceCollectionExtensions
 {
     /// <summary>Registers the Auth0 runtime. Called by the generated <c>AddAuth0Generated</c>.</summary>
+    /// <exception cref="Auth0ConfigurationException">Settings are missing or invalid (thrown when the app starts).</exception>
     public static IServiceCollection AddAuth0Core(this IServiceCollection services, IConfiguration configuration,
-        Auth0Routes routes, Action<Auth0Options>? configure = null) => throw new NotImplementedException();
+        Auth0Routes routes, Action<Auth0Options>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(routes);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp =>
+        {
+            var options = new Auth0Options();
+            var errors = new List<string>();
+            Auth0ConfigurationBinder.Bind(configuration, options, errors);
+            configure?.Invoke(options);
+            return Auth0Settings.Create(options, routes, errors);
+        });
+        services.AddSingleton(sp => sp.GetRequiredService<Auth0Settings>().Options);
+        services.AddSingleton<Auth0HttpClient>();
+        services.AddSingleton<OidcMetadataCache>();
+        services.AddSingleton<JwksCache>();
+        services.AddSingleton<TokenEndpointClient>();
+        services.AddSingleton<IdTokenValidator>();
+        services.AddSingleton<SessionCookieStore>();
+        services.AddSingleton<TransactionStore>();
+        services.AddSingleton(sp => new Auth0TokenService(
+            sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TokenEndpointClient>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<Auth0Endpoints>();
+        services.AddHostedService<Auth0StartupValidation>();
+
+        services.AddHttpClient(Auth0HttpClient.ClientName, (sp, client) =>
+            {
+                client.Timeout = sp.GetRequiredService<Auth0Settings>().Options.HttpTimeout + TimeSpan.FromSeconds(1);
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("Auth0.Minimal/" + typeof(Auth0Options).Assembly.GetName().Version?.ToString(3));
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+
+        services.AddAuthentication(Auth0Defaults.AuthenticationScheme)
+            .AddScheme<AuthenticationSchemeOptions, Auth0AuthenticationHandler>(Auth0Defaults.AuthenticationScheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Auth0Defaults.SessionPolicy, policy => policy
+                .AddAuthenticationSchemes(Auth0Defaults.AuthenticationScheme)
+                .RequireAuthenticatedUser());
+        return services;
+    }
+}
+
+/// <summary>Builds the settings when the host starts, so a bad configuration stops the app before it serves anything.</summary>
+internal sealed partial class Auth0StartupValidation(IServiceProvider services, ILogger<Auth0StartupValidation> logger) : Microsoft.Extensions.Hosting.IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            services.GetRequiredService<Auth0Settings>();
+        }
+        catch (Auth0ConfigurationException ex)
+        {
+            LogInvalid(logger, ex.Message);
+            throw;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Critical, Message = "{Message}")]
+    private static partial void LogInvalid(ILogger logger, string message);
 }

@@ -1,5 +1,75 @@
 namespace Auth0.Minimal;
 
+/// <summary>
+/// Settings for Auth0.Minimal. Filled from the <c>Auth0</c> configuration section, then the AUTH0_* environment
+/// variables nextjs-auth0 uses, then code; validated at start-up.
+/// </summary>
 public sealed class Auth0Options
 {
+    public const string DefaultScope = "openid profile email offline_access";
+
+    /// <summary>Tenant domain (<c>tenant.auth0.com</c>) or issuer URL. Env: AUTH0_DOMAIN.</summary>
+    public string? Domain { get; set; }
+    /// <summary>Env: AUTH0_CLIENT_ID.</summary>
+    public string? ClientId { get; set; }
+    /// <summary>Env: AUTH0_CLIENT_SECRET.</summary>
+    public string? ClientSecret { get; set; }
+    /// <summary>Key material for cookie encryption, at least 32 characters. Env: AUTH0_SECRET.</summary>
+    public string? Secret { get; set; }
+    /// <summary>The public URL of this app, e.g. <c>https://app.example.com</c>. Env: APP_BASE_URL.</summary>
+    public string? AppBaseUrl { get; set; }
+    /// <summary>Default API audience requested at login. Env: AUTH0_AUDIENCE.</summary>
+    public string? Audience { get; set; }
+    /// <summary>Scope requested at login. Env: AUTH0_SCOPE.</summary>
+    public string Scope { get; set; } = DefaultScope;
+    /// <summary>Allows an http:// issuer (local identity providers only). Env: AUTH0_ALLOW_INSECURE_REQUESTS.</summary>
+    public bool AllowInsecureRequests { get; set; }
+    /// <summary>Extra parameters always sent to /authorize (query parameters of the login request win).</summary>
+    public IDictionary<string, string> AuthorizationParameters { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    /// <summary>Where to land after login when no (or an unsafe) returnTo is given.</summary>
+    public string SignInReturnToPath { get; set; } = "/";
+    /// <summary>Tolerance for ID-token time claims.</summary>
+    public TimeSpan ClockTolerance { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Timeout of every call to the identity provider.</summary>
+    public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary><c>auto</c> (default), <c>oidc</c> or <c>v2</c>.</summary>
+    public LogoutStrategy LogoutStrategy { get; set; } = LogoutStrategy.Auto;
+    /// <summary>Send <c>id_token_hint</c> on OIDC logout (default true).</summary>
+    public bool IncludeIdTokenHintInOidcLogoutUrl { get; set; } = true;
+    /// <summary>One transaction cookie per login attempt, so parallel tabs both succeed (default true).</summary>
+    public bool EnableParallelTransactions { get; set; } = true;
+
+    public SessionOptions Session { get; } = new();
+    public TransactionCookieOptions TransactionCookie { get; } = new();
+}
+
+public enum LogoutStrategy { Auto, Oidc, V2 }
+
+public sealed class SessionOptions
+{
+    public bool Rolling { get; set; } = true;
+    public TimeSpan AbsoluteDuration { get; set; } = TimeSpan.FromDays(3);
+    public TimeSpan InactivityDuration { get; set; } = TimeSpan.FromDays(1);
+    public SessionCookieOptions Cookie { get; } = new();
+}
+
+public sealed class SessionCookieOptions
+{
+    public string Name { get; set; } = "__session";
+    /// <summary>Env: AUTH0_COOKIE_DOMAIN.</summary>
+    public string? Domain { get; set; }
+    /// <summary>Env: AUTH0_COOKIE_PATH.</summary>
+    public string Path { get; set; } = "/";
+    /// <summary>Env: AUTH0_COOKIE_SECURE. Forced on for an https base URL.</summary>
+    public bool? Secure { get; set; }
+    /// <summary>Env: AUTH0_COOKIE_SAME_SITE (lax, strict, none).</summary>
+    public Microsoft.AspNetCore.Http.SameSiteMode SameSite { get; set; } = Microsoft.AspNetCore.Http.SameSiteMode.Lax;
+    /// <summary>A browser-session cookie without Max-Age. Env: AUTH0_COOKIE_TRANSIENT.</summary>
+    public bool Transient { get; set; }
+}
+
+public sealed class TransactionCookieOptions
+{
+    public string Prefix { get; set; } = "__txn_";
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(1);
 }

@@ -1,0 +1,72 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Auth0.Minimal.Configuration;
+using Auth0.Minimal.Sessions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Auth0.Minimal.AspNetCore;
+
+public static class Auth0Defaults
+{
+    /// <summary>The authentication scheme that turns the Auth0 session into <c>HttpContext.User</c>.</summary>
+    public const string AuthenticationScheme = "Auth0";
+    /// <summary>Authorization policy: an Auth0 session is required.</summary>
+    public const string SessionPolicy = "Auth0.Session";
+}
+
+/// <summary>Marks an endpoint as a page: without a session it redirects to the login route instead of answering 401.</summary>
+public sealed class Auth0LoginRedirectMetadata;
+
+/// <summary>
+/// Authenticates from the session cookie (decrypted once per request, shared with the Auth0 routes). A challenge on
+/// a page redirects to login with the original path as one encoded returnTo; on an API it is a 401 JSON error.
+/// </summary>
+internal sealed class Auth0AuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Auth0Settings settings)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var session = Auth0RequestState.For(Context).Session;
+        if (session is null) return Task.FromResult(AuthenticateResult.NoResult());
+        var identity = new ClaimsIdentity(Auth0Defaults.AuthenticationScheme, "name", "role");
+        foreach (var (name, value) in session.User.Claims)
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.String: identity.AddClaim(new Claim(name, value.GetString()!)); break;
+                case JsonValueKind.Array:
+                    foreach (var item in value.EnumerateArray())
+                        identity.AddClaim(new Claim(name, item.ValueKind == JsonValueKind.String ? item.GetString()! : item.GetRawText()));
+                    break;
+                case JsonValueKind.Null: break;
+                default: identity.AddClaim(new Claim(name, value.GetRawText())); break;
+            }
+        }
+        var ticket = new AuthenticationTicket(new ClaimsPrincipal(identity), Auth0Defaults.AuthenticationScheme);
+        return Task.FromResult(AuthenticateResult.Success(ticket));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.GetEndpoint()?.Metadata.GetMetadata<Auth0LoginRedirectMetadata>() is not null)
+        {
+            var original = Request.PathBase + Request.Path + Request.QueryString;
+            var login = SafeRedirect.ToAbsolute(settings.Routes.Login, settings.AppBaseUri);
+            Response.StatusCode = StatusCodes.Status302Found;
+            Response.Headers.Location = login + "?returnTo=" + Uri.EscapeDataString(original.ToString());
+            return Task.CompletedTask;
+        }
+        return PlainResponses.JsonErrorAsync(Context, 401, Auth0ErrorCodes.MissingSession, "The user does not have an active session.");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,411 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Auth0.Minimal.Configuration;
+using Auth0.Minimal.Crypto;
+using Auth0.Minimal.Json;
+using Auth0.Minimal.Protocol;
+using Auth0.Minimal.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+
+namespace Auth0.Minimal.AspNetCore;
+
+/// <summary>The logic of the login, callback, logout, profile and access-token routes.</summary>
+internal sealed partial class Auth0Endpoints(
+    Auth0Settings settings,
+    OidcMetadataCache metadata,
+    TokenEndpointClient tokens,
+    IdTokenValidator idTokens,
+    TransactionStore transactions,
+    Auth0TokenService tokenService,
+    TimeProvider time,
+    ILogger<Auth0Endpoints> logger)
+{
+    private const int MaxTransactionFieldBytes = 2048;
+
+    // Parameters the SDK owns; neither configuration nor the login query may set them.
+    private static readonly HashSet<string> ProtectedParameters = new(StringComparer.Ordinal)
+    {
+        "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "state", "nonce",
+    };
+
+    public async Task LoginAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (IsPrefetch(request))
+        {
+            // A speculative fetch must not create a transaction cookie the user never completes.
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            context.Response.Headers.CacheControl = "no-store";
+            return;
+        }
+
+        var query = request.Query;
+        var challengeMode = First(query, "challengeMode");
+        if (challengeMode is not null && challengeMode is not ("redirect" or "popup"))
+        {
+            await PlainResponses.TextAsync(context, 400, $"Invalid challengeMode query param: {PlainResponses.Sanitize(challengeMode, 64)}. Expected 'redirect', 'popup', or omit.");
+            return;
+        }
+
+        var parameters = new List<KeyValuePair<string, string>> { new("scope", settings.Options.Scope) };
+        if (!string.IsNullOrEmpty(settings.Options.Audience)) SetParameter(parameters, "audience", settings.Options.Audience);
+        foreach (var (key, value) in settings.Options.AuthorizationParameters)
+            if (!ProtectedParameters.Contains(key)) SetParameter(parameters, key, value);
+        foreach (var (key, values) in query)
+        {
+            if (key is "returnTo" or "challengeMode" || ProtectedParameters.Contains(key)) continue;
+            if (values.Count == 0 || values[0] is null) continue;
+            SetParameter(parameters, key, values[0]!);
+        }
+
+        long? maxAge = null;
+        if (GetParameter(parameters, "max_age") is { } maxAgeText)
+        {
+            if (maxAgeText.Length == 0 || maxAgeText.Length > 10 || !maxAgeText.All(char.IsAsciiDigit))
+            {
+                await PlainResponses.TextAsync(context, 400, $"Invalid max_age query param: \"{PlainResponses.Sanitize(maxAgeText, 32)}\". Must be a non-negative integer.");
+                return;
+            }
+            maxAge = long.Parse(maxAgeText, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        OidcMetadata doc;
+        try { doc = await metadata.GetAsync(context.RequestAborted); }
+        catch (Auth0Exception ex)
+        {
+            await PlainResponses.TextAsync(context, 502, "An error occurred while trying to initiate the login request.", ex.Code);
+            return;
+        }
+
+        var state = Base64Url.RandomToken();
+        var nonce = Base64Url.RandomToken();
+        var verifier = Base64Url.RandomToken();
+        var challenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+
+        var returnTo = SafeRedirect.ToLocalPath(First(query, "returnTo"), settings.AppBaseUri) ?? settings.Options.SignInReturnToPath;
+        if (Encoding.UTF8.GetByteCount(returnTo) > MaxTransactionFieldBytes) returnTo = settings.Options.SignInReturnToPath;
+        var scope = GetParameter(parameters, "scope");
+        var audience = GetParameter(parameters, "audience");
+
+        var txn = new TransactionState
+        {
+            Nonce = nonce,
+            MaxAge = maxAge,
+            CodeVerifier = verifier,
+            ResponseType = "code",
+            State = state,
+            ReturnTo = returnTo,
+            Scope = Clamp(scope),
+            Audience = Clamp(audience),
+        };
+
+        var url = new StringBuilder(doc.AuthorizationEndpoint);
+        url.Append(doc.AuthorizationEndpoint!.Contains('?') ? '&' : '?');
+        foreach (var (key, value) in parameters) Append(url, key, value);
+        Append(url, "client_id", settings.ClientId);
+        Append(url, "redirect_uri", settings.CallbackUrl);
+        Append(url, "response_type", "code");
+        Append(url, "code_challenge", challenge);
+        Append(url, "code_challenge_method", "S256");
+        Append(url, "state", state);
+        Append(url, "nonce", nonce);
+        url.Length--; // trailing '&'
+
+        var requestState = Auth0RequestState.For(context);
+        transactions.Save(txn, requestState.Cookies);
+        requestState.EnsureFlush();
+        PlainResponses.Redirect(context, url.ToString());
+    }
+
+    public async Task CallbackAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        var requestState = Auth0RequestState.For(context);
+
+        if (!query.TryGetValue("state", out var stateValues) || string.IsNullOrEmpty(stateValues[0]))
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.MissingState, "The state parameter is missing.");
+            return;
+        }
+        if (stateValues.Count > 1)
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.InvalidState, "The state parameter is invalid.");
+            return;
+        }
+        var state = stateValues[0]!;
+        var txn = state.Length <= 512 ? transactions.Read(context.Request.Cookies, state) : null;
+        if (txn is null || !string.Equals(txn.State, state, StringComparison.Ordinal) || txn.CodeVerifier is null)
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.InvalidState, "The state parameter is invalid.");
+            return;
+        }
+
+        // From here the transaction is spent, whatever happens next.
+        transactions.Delete(state, requestState.Cookies);
+        requestState.EnsureFlush();
+
+        OidcMetadata doc;
+        try { doc = await metadata.GetAsync(context.RequestAborted); }
+        catch (Auth0Exception)
+        {
+            await CallbackError(context, 502, Auth0ErrorCodes.DiscoveryError, "Discovery failed for the OpenID Connect configuration.");
+            return;
+        }
+
+        foreach (var name in (string[])["code", "iss", "error"])
+            if (query.TryGetValue(name, out var v) && v.Count > 1)
+            {
+                await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.", $"duplicate '{name}' parameter");
+                return;
+            }
+
+        var iss = First(query, "iss");
+        if (iss is not null ? !OidcMetadataCache.SameIssuer(iss, settings.Issuer) : doc.AuthorizationResponseIssParameterSupported == true)
+        {
+            LogIssuerMismatch(logger);
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.", "the response 'iss' parameter is not the expected issuer");
+            return;
+        }
+
+        if (First(query, "error") is { } error)
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.",
+                error + (First(query, "error_description") is { } d ? ": " + d : ""));
+            return;
+        }
+        if (query.ContainsKey("id_token") || query.ContainsKey("access_token"))
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.", "tokens in the authorization response are not accepted");
+            return;
+        }
+        var code = First(query, "code");
+        if (string.IsNullOrEmpty(code))
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.", "the 'code' parameter is missing");
+            return;
+        }
+
+        TokenEndpointResponse response;
+        try
+        {
+            response = await tokens.ExchangeCodeAsync(code, txn.CodeVerifier, context.RequestAborted);
+        }
+        catch (OAuth2Exception ex)
+        {
+            LogCodeExchangeFailed(logger, ex.Error);
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationCodeGrantError, "An error occurred while trying to exchange the authorization code.", ex.Error);
+            return;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or Auth0Exception && !context.RequestAborted.IsCancellationRequested)
+        {
+            LogCodeExchangeFailed(logger, ex.GetType().Name);
+            await CallbackError(context, 502, Auth0ErrorCodes.AuthorizationCodeGrantRequestError, "The authorization code could not be exchanged: the identity provider did not answer.");
+            return;
+        }
+
+        if (string.IsNullOrEmpty(response.IdToken))
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationCodeGrantError, "An error occurred while trying to exchange the authorization code.", "the token response has no id_token");
+            return;
+        }
+
+        Dictionary<string, JsonElement> claims;
+        try
+        {
+            claims = await idTokens.ValidateAsync(response.IdToken, txn.Nonce, txn.MaxAge, context.RequestAborted);
+        }
+        catch (IdTokenValidationException ex)
+        {
+            LogIdTokenRejected(logger, ex.Message);
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationCodeGrantError, "An error occurred while trying to exchange the authorization code.", ex.Message);
+            return;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or Auth0Exception && !context.RequestAborted.IsCancellationRequested)
+        {
+            await CallbackError(context, 502, Auth0ErrorCodes.AuthorizationCodeGrantRequestError, "The identity provider's signing keys could not be fetched.");
+            return;
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        long? sessionExpiresAt = IdTokenValidator.TryNumber(claims, "session_expiry", out var se) && se > 0 && se < 10_000_000_000 ? se : null;
+        if (sessionExpiresAt is { } ceiling && IdTokenValidator.TryNumber(claims, "iat", out var iat) && ceiling <= iat + 30)
+        {
+            await CallbackError(context, 401, Auth0ErrorCodes.SessionExpired, "The session has expired and the user must re-authenticate.");
+            return;
+        }
+
+        var session = new Auth0Session
+        {
+            User = Auth0User.FilterDefaultIdTokenClaims(claims),
+            TokenSet = new TokenSet
+            {
+                AccessToken = response.AccessToken,
+                IdToken = response.IdToken,
+                Scope = response.Scope,
+                RequestedScope = txn.Scope,
+                Audience = txn.Audience,
+                RefreshToken = response.RefreshToken,
+                ExpiresAt = response.ExpiresIn is { } expiresIn ? now + expiresIn : null,
+            },
+            Internal = new SessionInternal
+            {
+                Sid = claims.TryGetValue("sid", out var sid) && sid.ValueKind == JsonValueKind.String ? sid.GetString() : null,
+                CreatedAt = now,
+                SessionExpiresAt = sessionExpiresAt,
+            },
+        };
+        requestState.Save(session);
+        LogLoggedIn(logger);
+        PlainResponses.Redirect(context, SafeRedirect.ToAbsolute(txn.ReturnTo ?? "/", settings.AppBaseUri));
+    }
+
+    public async Task LogoutAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        var requestState = Auth0RequestState.For(context);
+        var session = requestState.Session;
+
+        var returnTo = First(query, "returnTo") is { } requested
+            ? SafeRedirect.ToSameOriginAbsolute(requested, settings.AppBaseUri) ?? settings.Options.AppBaseUrl!.Trim()
+            : settings.Options.AppBaseUrl!.Trim();
+
+        requestState.Delete();
+        transactions.DeleteAll(context.Request.Cookies, requestState.Cookies);
+        requestState.NoCache = true;
+
+        OidcMetadata doc;
+        try { doc = await metadata.GetAsync(context.RequestAborted); }
+        catch (Auth0Exception ex)
+        {
+            await PlainResponses.TextAsync(context, 502, "An error occurred while trying to initiate the logout request.", ex.Code);
+            return;
+        }
+
+        var federated = query.TryGetValue("federated", out var fed) && !string.Equals(fed[0], "false", StringComparison.OrdinalIgnoreCase);
+        var strategy = settings.Options.LogoutStrategy;
+        if (strategy == LogoutStrategy.Auto) strategy = string.IsNullOrEmpty(doc.EndSessionEndpoint) ? LogoutStrategy.V2 : LogoutStrategy.Oidc;
+
+        var url = new StringBuilder();
+        if (strategy == LogoutStrategy.Oidc)
+        {
+            if (string.IsNullOrEmpty(doc.EndSessionEndpoint))
+            {
+                await PlainResponses.TextAsync(context, 502, "OIDC RP-Initiated Logout is not supported by the authorization server. Enable it or use a different logout strategy.");
+                return;
+            }
+            url.Append(doc.EndSessionEndpoint).Append(doc.EndSessionEndpoint.Contains('?') ? '&' : '?');
+            Append(url, "client_id", settings.ClientId);
+            Append(url, "post_logout_redirect_uri", returnTo);
+            if (First(query, "state") is { } logoutState) Append(url, "state", logoutState);
+            if (session?.Internal.Sid is { } sid) Append(url, "logout_hint", sid);
+            if (settings.Options.IncludeIdTokenHintInOidcLogoutUrl && session?.TokenSet.IdToken is { } idToken) Append(url, "id_token_hint", idToken);
+        }
+        else
+        {
+            url.Append(settings.IssuerUri.GetLeftPart(UriPartial.Authority)).Append("/v2/logout?");
+            Append(url, "returnTo", returnTo);
+            Append(url, "client_id", settings.ClientId);
+        }
+        if (federated) url.Append("federated=&");
+        url.Length--;
+        LogLoggedOut(logger);
+        PlainResponses.Redirect(context, url.ToString());
+    }
+
+    public async Task ProfileAsync(HttpContext context)
+    {
+        var requestState = Auth0RequestState.For(context);
+        var session = requestState.Session;
+        if (session is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+        requestState.NoCache = true;
+        requestState.EnsureFlush();
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await JsonSerializer.SerializeAsync(context.Response.Body, session.User, Auth0JsonContext.Default.Auth0User, context.RequestAborted);
+    }
+
+    public async Task AccessTokenAsync(HttpContext context)
+    {
+        AccessTokenResult token;
+        try
+        {
+            token = await tokenService.GetAccessTokenAsync(context, ct: context.RequestAborted);
+        }
+        catch (AccessTokenException ex)
+        {
+            await PlainResponses.JsonErrorAsync(context, 401, ex.Code, ex.Message);
+            return;
+        }
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await JsonSerializer.SerializeAsync(context.Response.Body, new AccessTokenResponse
+        {
+            Token = token.Token,
+            Scope = token.Scope,
+            ExpiresAt = token.ExpiresAt,
+            ExpiresIn = Math.Max(0, token.ExpiresAt - now),
+            TokenType = token.TokenType,
+        }, Auth0JsonContext.Default.AccessTokenResponse, context.RequestAborted);
+    }
+
+    public Task BackchannelLogoutAsync(HttpContext context) =>
+        PlainResponses.TextAsync(context, 501, "Back-channel logout needs a session store; none is configured.");
+
+    private Task CallbackError(HttpContext context, int status, string code, string message, string? detail = null)
+    {
+        LogCallbackFailed(logger, code);
+        return PlainResponses.TextAsync(context, status, message, code, detail);
+    }
+
+    private static bool IsPrefetch(HttpRequest request)
+    {
+        var headers = request.Headers;
+        var secPurpose = headers["Sec-Purpose"].ToString();
+        if (secPurpose.Contains("prefetch", StringComparison.OrdinalIgnoreCase) && !secPurpose.Contains("prerender", StringComparison.OrdinalIgnoreCase)) return true;
+        if (headers["Purpose"].ToString().Equals("prefetch", StringComparison.OrdinalIgnoreCase)) return true;
+        return headers["X-Middleware-Prefetch"].ToString() == "1";
+    }
+
+    private static string? Clamp(string? value) =>
+        value is not null && Encoding.UTF8.GetByteCount(value) > MaxTransactionFieldBytes ? null : value;
+
+    private static string? First(IQueryCollection query, string key) =>
+        query.TryGetValue(key, out var values) && values.Count > 0 ? values[0] : null;
+
+    private static void SetParameter(List<KeyValuePair<string, string>> parameters, string key, string value)
+    {
+        for (var i = 0; i < parameters.Count; i++)
+            if (parameters[i].Key == key) { parameters[i] = new(key, value); return; }
+        parameters.Add(new(key, value));
+    }
+
+    private static string? GetParameter(List<KeyValuePair<string, string>> parameters, string key)
+    {
+        foreach (var (k, v) in parameters) if (k == key) return v;
+        return null;
+    }
+
+    private static void Append(StringBuilder url, string key, string value) =>
+        url.Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value)).Append('&');
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "User logged in")]
+    private static partial void LogLoggedIn(ILogger logger);
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "User logged out")]
+    private static partial void LogLoggedOut(ILogger logger);
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Login callback rejected: {Code}")]
+    private static partial void LogCallbackFailed(ILogger logger, string code);
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Authorization response issuer does not match the configured issuer")]
+    private static partial void LogIssuerMismatch(ILogger logger);
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Authorization code exchange failed: {Error}")]
+    private static partial void LogCodeExchangeFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "ID token rejected: {Reason}")]
+    private static partial void LogIdTokenRejected(ILogger logger, string reason);
+}

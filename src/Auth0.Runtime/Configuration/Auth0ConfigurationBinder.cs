@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+
+namespace Auth0.Minimal.Configuration;
+
+/// <summary>
+/// Reads options by hand (no reflection binder, so it stays trim safe): the "Auth0" section first,
+/// then the nextjs-auth0 environment variable names, which win.
+/// </summary>
+internal static class Auth0ConfigurationBinder
+{
+    public static void Bind(IConfiguration configuration, Auth0Options options, List<string> errors)
+    {
+        var section = configuration.GetSection("Auth0");
+        string? Read(string sectionKey, string envKey)
+        {
+            var env = configuration[envKey];
+            if (!string.IsNullOrEmpty(env)) return env;
+            var value = section[sectionKey];
+            return string.IsNullOrEmpty(value) ? null : value;
+        }
+
+        options.Domain = Read("Domain", "AUTH0_DOMAIN") ?? options.Domain;
+        options.ClientId = Read("ClientId", "AUTH0_CLIENT_ID") ?? options.ClientId;
+        options.ClientSecret = Read("ClientSecret", "AUTH0_CLIENT_SECRET") ?? options.ClientSecret;
+        options.Secret = Read("Secret", "AUTH0_SECRET") ?? options.Secret;
+        options.AppBaseUrl = Read("AppBaseUrl", "APP_BASE_URL") ?? options.AppBaseUrl;
+        options.Audience = Read("Audience", "AUTH0_AUDIENCE") ?? options.Audience;
+        options.Scope = Read("Scope", "AUTH0_SCOPE") ?? options.Scope;
+        options.SignInReturnToPath = Read("SignInReturnToPath", "AUTH0_SIGN_IN_RETURN_TO_PATH") ?? options.SignInReturnToPath;
+
+        if (ReadBool(Read("AllowInsecureRequests", "AUTH0_ALLOW_INSECURE_REQUESTS"), "AUTH0_ALLOW_INSECURE_REQUESTS", errors) is { } insecure)
+            options.AllowInsecureRequests = insecure;
+
+        var strategy = Read("LogoutStrategy", "AUTH0_LOGOUT_STRATEGY");
+        if (strategy is not null)
+        {
+            switch (strategy.Trim().ToLowerInvariant())
+            {
+                case "auto": options.LogoutStrategy = LogoutStrategy.Auto; break;
+                case "oidc": options.LogoutStrategy = LogoutStrategy.Oidc; break;
+                case "v2": options.LogoutStrategy = LogoutStrategy.V2; break;
+                default: errors.Add($"AUTH0_LOGOUT_STRATEGY: '{strategy}' is not one of auto, oidc, v2."); break;
+            }
+        }
+
+        var cookie = options.Session.Cookie;
+        cookie.Domain = Read("CookieDomain", "AUTH0_COOKIE_DOMAIN") ?? cookie.Domain;
+        cookie.Path = Read("CookiePath", "AUTH0_COOKIE_PATH") ?? cookie.Path;
+        if (ReadBool(Read("CookieSecure", "AUTH0_COOKIE_SECURE"), "AUTH0_COOKIE_SECURE", errors) is { } secure) cookie.Secure = secure;
+        if (ReadBool(Read("CookieTransient", "AUTH0_COOKIE_TRANSIENT"), "AUTH0_COOKIE_TRANSIENT", errors) is { } transient) cookie.Transient = transient;
+        var sameSite = Read("CookieSameSite", "AUTH0_COOKIE_SAME_SITE");
+        if (sameSite is not null)
+        {
+            switch (sameSite.Trim().ToLowerInvariant())
+            {
+                case "lax": cookie.SameSite = SameSiteMode.Lax; break;
+                case "strict": cookie.SameSite = SameSiteMode.Strict; break;
+                case "none": cookie.SameSite = SameSiteMode.None; break;
+                default: errors.Add($"AUTH0_COOKIE_SAME_SITE: '{sameSite}' is not one of lax, strict, none."); break;
+            }
+        }
+    }
+
+    private static bool? ReadBool(string? value, string name, List<string> errors)
+    {
+        if (value is null) return null;
+        if (bool.TryParse(value.Trim(), out var result)) return result;
+        errors.Add($"{name}: '{value}' is not true or false.");
+        return null;
+    }
+}

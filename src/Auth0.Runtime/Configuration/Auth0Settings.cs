@@ -1,0 +1,181 @@
+using System.Net;
+using Auth0.Minimal.Crypto;
+using Microsoft.AspNetCore.Http;
+
+namespace Auth0.Minimal.Configuration;
+
+/// <summary>The validated, normalised form of <see cref="Auth0Options"/>, computed once at start-up.</summary>
+internal sealed class Auth0Settings
+{
+    public required Auth0Options Options { get; init; }
+    public required Auth0Routes Routes { get; init; }
+    /// <summary>Expected issuer, e.g. <c>https://tenant.auth0.com/</c>.</summary>
+    public required string Issuer { get; init; }
+    public required Uri IssuerUri { get; init; }
+    public required Uri AppBaseUri { get; init; }
+    public required string ClientId { get; init; }
+    public required string ClientSecret { get; init; }
+    public required CookieCrypto Crypto { get; init; }
+    public required bool SecureCookies { get; init; }
+    public string CallbackUrl => field ??= RouteUrl(Routes.Callback);
+
+    public CookieSettings SessionCookie => new(Options.Session.Cookie.Name, Options.Session.Cookie.Path,
+        Options.Session.Cookie.Domain, SecureCookies, Options.Session.Cookie.SameSite);
+
+    public CookieSettings TransactionCookie => new(Options.TransactionCookie.Prefix, "/",
+        Options.Session.Cookie.Domain, SecureCookies, SameSiteMode.Lax);
+
+    /// <summary>Builds the route URL under the base URL, keeping a base path such as <c>https://ex.com/app</c>.</summary>
+    public string RouteUrl(string path)
+    {
+        var basePath = AppBaseUri.AbsolutePath.TrimEnd('/');
+        var trimmed = path.StartsWith('/') ? path : "/" + path;
+        return AppBaseUri.GetLeftPart(UriPartial.Authority) + basePath + trimmed;
+    }
+
+    public static Auth0Settings Create(Auth0Options options, Auth0Routes routes, IReadOnlyList<string>? bindErrors = null)
+    {
+        var errors = new List<string>(bindErrors ?? []);
+
+        var issuer = NormalizeIssuer(options.Domain, options.AllowInsecureRequests, errors);
+
+        if (string.IsNullOrWhiteSpace(options.ClientId))
+            errors.Add("AUTH0_CLIENT_ID: missing. Set it to the application's Client ID.");
+        if (string.IsNullOrWhiteSpace(options.ClientSecret))
+            errors.Add("AUTH0_CLIENT_SECRET: missing. Set it to the application's Client Secret.");
+
+        if (string.IsNullOrEmpty(options.Secret))
+            errors.Add("AUTH0_SECRET: missing. Set it to a random value of at least 32 characters (openssl rand -hex 32).");
+        else if (options.Secret.Length < 32)
+            errors.Add($"AUTH0_SECRET: too short ({options.Secret.Length} characters); use at least 32 random characters (openssl rand -hex 32).");
+
+        Uri? baseUri = null;
+        if (string.IsNullOrWhiteSpace(options.AppBaseUrl))
+            errors.Add("APP_BASE_URL: missing. Set it to this app's public URL, e.g. https://app.example.com.");
+        else if (!Uri.TryCreate(options.AppBaseUrl.Trim(), UriKind.Absolute, out baseUri)
+                 || (baseUri.Scheme != Uri.UriSchemeHttp && baseUri.Scheme != Uri.UriSchemeHttps)
+                 || !string.IsNullOrEmpty(baseUri.Query) || !string.IsNullOrEmpty(baseUri.Fragment) || !string.IsNullOrEmpty(baseUri.UserInfo))
+        {
+            errors.Add($"APP_BASE_URL: '{options.AppBaseUrl}' is not an absolute http(s) URL without query, fragment or user info.");
+            baseUri = null;
+        }
+
+        var scopes = (options.Scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (!scopes.Contains("openid", StringComparer.Ordinal))
+            errors.Add($"AUTH0_SCOPE: '{options.Scope}' must include 'openid'.");
+
+        if (string.IsNullOrEmpty(options.SignInReturnToPath) || options.SignInReturnToPath[0] != '/'
+            || options.SignInReturnToPath.StartsWith("//", StringComparison.Ordinal) || options.SignInReturnToPath.Contains('\\'))
+            errors.Add($"SignInReturnToPath: '{options.SignInReturnToPath}' must be a local path starting with a single '/'.");
+
+        var cookie = options.Session.Cookie;
+        var secure = cookie.Secure ?? false;
+        if (baseUri?.Scheme == Uri.UriSchemeHttps) secure = true;
+        if (cookie.SameSite == SameSiteMode.None && !secure)
+            errors.Add("AUTH0_COOKIE_SAME_SITE: 'none' needs secure cookies (AUTH0_COOKIE_SECURE=true or an https APP_BASE_URL); browsers drop SameSite=None cookies that are not Secure.");
+        if (string.IsNullOrEmpty(cookie.Path) || cookie.Path[0] != '/')
+            errors.Add($"AUTH0_COOKIE_PATH: '{cookie.Path}' must start with '/'.");
+        if (!IsCookieName(cookie.Name))
+            errors.Add($"Session cookie name '{cookie.Name}' is not a valid cookie name.");
+        if (!IsCookieName(options.TransactionCookie.Prefix))
+            errors.Add($"Transaction cookie prefix '{options.TransactionCookie.Prefix}' is not a valid cookie name.");
+        if (options.Session.AbsoluteDuration <= TimeSpan.Zero)
+            errors.Add("Session.AbsoluteDuration must be positive.");
+        if (options.Session.InactivityDuration <= TimeSpan.Zero)
+            errors.Add("Session.InactivityDuration must be positive.");
+        if (options.ClockTolerance < TimeSpan.Zero || options.ClockTolerance > TimeSpan.FromMinutes(5))
+            errors.Add("ClockTolerance must be between 0 and 5 minutes.");
+        if (options.HttpTimeout <= TimeSpan.Zero)
+            errors.Add("HttpTimeout must be positive.");
+
+        if (errors.Count > 0)
+            throw new Auth0ConfigurationException(errors);
+
+        return new Auth0Settings
+        {
+            Options = options,
+            Routes = routes,
+            Issuer = issuer!,
+            IssuerUri = new Uri(issuer!),
+            AppBaseUri = baseUri!,
+            ClientId = options.ClientId!,
+            ClientSecret = options.ClientSecret!,
+            Crypto = new CookieCrypto(options.Secret!),
+            SecureCookies = secure,
+        };
+    }
+
+    private static bool IsCookieName(string? name)
+    {
+        if (string.IsNullOrEmpty(name)) return false;
+        foreach (var c in name)
+            if (c <= 32 || c >= 127 || "()<>@,;:\\\"/[]?={}".Contains(c)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// A bare host means https://host/; a URL keeps its scheme, port and path. http:// needs AllowInsecureRequests.
+    /// </summary>
+    internal static string? NormalizeIssuer(string? domain, bool allowInsecure, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(domain))
+        {
+            errors.Add("AUTH0_DOMAIN: missing. Set it to your tenant domain, e.g. your-tenant.us.auth0.com.");
+            return null;
+        }
+
+        var value = domain.Trim();
+        if (value.Contains("://", StringComparison.Ordinal))
+        {
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+            {
+                errors.Add($"AUTH0_DOMAIN: '{domain}' is not a valid URL.");
+                return null;
+            }
+            if (uri.Scheme == Uri.UriSchemeHttp && !allowInsecure)
+            {
+                errors.Add($"AUTH0_DOMAIN: '{domain}' uses http://; that is allowed only with AUTH0_ALLOW_INSECURE_REQUESTS=true (local identity providers).");
+                return null;
+            }
+            if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            {
+                errors.Add($"AUTH0_DOMAIN: '{domain}' must be an https URL or a bare host name.");
+                return null;
+            }
+            if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo))
+            {
+                errors.Add($"AUTH0_DOMAIN: '{domain}' must not contain a query, fragment or user info.");
+                return null;
+            }
+            if (!allowInsecure && IsLocalHost(uri.Host))
+            {
+                errors.Add($"AUTH0_DOMAIN: '{domain}' points at a local or IP host; that is allowed only with AUTH0_ALLOW_INSECURE_REQUESTS=true.");
+                return null;
+            }
+            var authority = uri.GetLeftPart(UriPartial.Authority).ToLowerInvariant();
+            var path = uri.AbsolutePath;
+            return path == "/" ? authority + "/" : authority + path;
+        }
+
+        var host = value.TrimEnd('/').ToLowerInvariant();
+        if (host.Length == 0 || host.Contains('/') || host.Contains(':') || host.Contains('@') || host.Contains('?') || host.Contains('#')
+            || Uri.CheckHostName(host) != UriHostNameType.Dns)
+        {
+            errors.Add($"AUTH0_DOMAIN: '{domain}' is not a host name; give a bare host (tenant.auth0.com) or a URL.");
+            return null;
+        }
+        if (IsLocalHost(host) && !allowInsecure)
+        {
+            errors.Add($"AUTH0_DOMAIN: '{domain}' is a local host name; use a URL with AUTH0_ALLOW_INSECURE_REQUESTS=true for local identity providers.");
+            return null;
+        }
+        return "https://" + host + "/";
+    }
+
+    private static bool IsLocalHost(string host) =>
+        IPAddress.TryParse(host.Trim('[', ']'), out _)
+        || host == "localhost" || host.EndsWith(".localhost", StringComparison.Ordinal)
+        || host.StartsWith("localhost.", StringComparison.Ordinal) || host.EndsWith(".local", StringComparison.Ordinal);
+}
+
+internal readonly record struct CookieSettings(string Name, string Path, string? Domain, bool Secure, SameSiteMode SameSite);

@@ -1,0 +1,34 @@
+using System.Buffers.Text;
+
+namespace Auth0.Minimal.Crypto;
+
+internal static class Base64Url
+{
+    public static string Encode(ReadOnlySpan<byte> data) => Base64UrlEncoder.EncodeToString(data);
+
+    public static bool TryDecode(ReadOnlySpan<char> text, Span<byte> destination, out int written)
+    {
+        written = 0;
+        if (text.IndexOfAny('=', '+', '/') >= 0) return false;
+        return Base64UrlEncoder.TryDecodeFromChars(text, destination, out written);
+    }
+
+    public static int MaxDecodedLength(int chars) => Base64UrlEncoder.GetMaxDecodedLength(chars);
+
+    /// <summary>32 random bytes, base64url: the shape of state, nonce and PKCE verifier.</summary>
+    public static string RandomToken(int bytes = 32)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        var slice = buffer[..bytes];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(slice);
+        return Encode(slice);
+    }
+}
+
+file static class Base64UrlEncoder
+{
+    public static string EncodeToString(ReadOnlySpan<byte> data) => System.Buffers.Text.Base64Url.EncodeToString(data);
+    public static bool TryDecodeFromChars(ReadOnlySpan<char> text, Span<byte> destination, out int written) =>
+        System.Buffers.Text.Base64Url.TryDecodeFromChars(text, destination, out written);
+    public static int GetMaxDecodedLength(int chars) => System.Buffers.Text.Base64Url.GetMaxDecodedLength(chars);
+}

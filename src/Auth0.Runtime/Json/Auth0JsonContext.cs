@@ -1,0 +1,16 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Auth0.Minimal.Protocol;
+
+namespace Auth0.Minimal.Json;
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Auth0Session))]
+[JsonSerializable(typeof(Auth0User))]
+[JsonSerializable(typeof(OidcMetadata))]
+[JsonSerializable(typeof(TokenEndpointResponse))]
+[JsonSerializable(typeof(TransactionState))]
+[JsonSerializable(typeof(AccessTokenResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+internal sealed partial class Auth0JsonContext : JsonSerializerContext;

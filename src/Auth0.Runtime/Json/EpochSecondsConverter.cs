@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Auth0.Minimal.Json;
+
+/// <summary>Reads Unix seconds written as an integer, a float or null (JavaScript writers produce all three).</summary>
+internal sealed class EpochSecondsConverter : JsonConverter<long?>
+{
+    public override bool HandleNull => true;
+
+    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.Number) throw new JsonException("Expected a number of seconds.");
+        if (reader.TryGetInt64(out var whole)) return whole;
+        var value = reader.GetDouble();
+        return double.IsFinite(value) && Math.Abs(value) < 1e15 ? (long)Math.Floor(value) : null;
+    }
+
+    public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options)
+    {
+        if (value is { } v) writer.WriteNumberValue(v);
+        else writer.WriteNullValue();
+    }
+}
+
+internal sealed class Auth0UserConverter : JsonConverter<Auth0User>
+{
+    public override Auth0User Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("user must be an object.");
+        var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString()!;
+            reader.Read();
+            claims[name] = JsonElement.ParseValue(ref reader);
+        }
+        return new Auth0User(claims);
+    }
+
+    public override void Write(Utf8JsonWriter writer, Auth0User value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, claim) in value.Claims)
+        {
+            writer.WritePropertyName(name);
+            claim.WriteTo(writer);
+        }
+        writer.WriteEndObject();
+    }
+}

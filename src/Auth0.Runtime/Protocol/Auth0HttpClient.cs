@@ -1,0 +1,47 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Serialization.Metadata;
+using System.Text.Json;
+
+namespace Auth0.Minimal.Protocol;
+
+/// <summary>Every call to the identity provider: one named IHttpClientFactory client, no redirects, 1 MiB body cap.</summary>
+internal sealed class Auth0HttpClient(IHttpClientFactory factory)
+{
+    public const string ClientName = "Auth0.Minimal";
+    internal const int MaxResponseBytes = 1024 * 1024;
+
+    public HttpClient Create() => factory.CreateClient(ClientName);
+
+    public async Task<(int Status, byte[] Body, HttpResponseHeaders Headers)> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await Create().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        var body = await ReadCappedAsync(response.Content, ct).ConfigureAwait(false);
+        return ((int)response.StatusCode, body, response.Headers);
+    }
+
+    public async Task<T> GetJsonAsync<T>(string url, JsonTypeInfo<T> type, CancellationToken ct) where T : class
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        var (status, body, _) = await SendAsync(request, ct).ConfigureAwait(false);
+        if (status is < 200 or > 299) throw new HttpRequestException($"GET {url} answered {status}.");
+        return JsonSerializer.Deserialize(body, type) ?? throw new JsonException($"GET {url} returned null.");
+    }
+
+    private static async Task<byte[]> ReadCappedAsync(HttpContent content, CancellationToken ct)
+    {
+        if (content.Headers.ContentLength > MaxResponseBytes)
+            throw new HttpRequestException("The identity provider's response exceeds 1 MiB.");
+        await using var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxResponseBytes)
+                throw new HttpRequestException("The identity provider's response exceeds 1 MiB.");
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Auth0.Minimal.Json;
+
+namespace Auth0.Minimal;
+
+/// <summary>
+/// The session, in the JSON shape nextjs-auth0 v4 stores, so cookies stay compatible. Unknown top-level members
+/// (for example fields a hook adds) are kept in <see cref="Extra"/> and survive every round trip.
+/// </summary>
+public sealed class Auth0Session
+{
+    [JsonPropertyName("user")]
+    public Auth0User User { get; set; } = new();
+
+    [JsonPropertyName("tokenSet")]
+    public TokenSet TokenSet { get; set; } = new();
+
+    /// <summary>Access tokens for other audiences than the login one.</summary>
+    [JsonPropertyName("accessTokens")]
+    public List<AccessTokenSet>? AccessTokens { get; set; }
+
+    [JsonPropertyName("internal")]
+    public SessionInternal Internal { get; set; } = new();
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+public sealed class TokenSet
+{
+    [JsonPropertyName("accessToken")] public string? AccessToken { get; set; }
+    [JsonPropertyName("idToken")] public string? IdToken { get; set; }
+    [JsonPropertyName("scope")] public string? Scope { get; set; }
+    [JsonPropertyName("requestedScope")] public string? RequestedScope { get; set; }
+    [JsonPropertyName("refreshToken")] public string? RefreshToken { get; set; }
+    /// <summary>Expiry of <see cref="AccessToken"/> in Unix seconds.</summary>
+    [JsonPropertyName("expiresAt"), JsonConverter(typeof(EpochSecondsConverter))] public long? ExpiresAt { get; set; }
+    [JsonPropertyName("audience")] public string? Audience { get; set; }
+    [JsonPropertyName("token_type")] public string? TokenType { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+public sealed class AccessTokenSet
+{
+    [JsonPropertyName("accessToken")] public string? AccessToken { get; set; }
+    [JsonPropertyName("scope")] public string? Scope { get; set; }
+    [JsonPropertyName("requestedScope")] public string? RequestedScope { get; set; }
+    [JsonPropertyName("audience")] public string? Audience { get; set; }
+    [JsonPropertyName("expiresAt"), JsonConverter(typeof(EpochSecondsConverter))] public long? ExpiresAt { get; set; }
+    [JsonPropertyName("token_type")] public string? TokenType { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+public sealed class SessionInternal
+{
+    [JsonPropertyName("sid")] public string? Sid { get; set; }
+    /// <summary>Login time in Unix seconds; the absolute session lifetime counts from here.</summary>
+    [JsonPropertyName("createdAt"), JsonConverter(typeof(EpochSecondsConverter))] public long? CreatedAt { get; set; }
+    [JsonPropertyName("sessionExpiresAt"), JsonConverter(typeof(EpochSecondsConverter))] public long? SessionExpiresAt { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
