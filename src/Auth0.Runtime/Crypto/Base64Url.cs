@@ -4,13 +4,19 @@ namespace Auth0.Minimal.Crypto;
 
 internal static class Base64Url
 {
+    private static readonly System.Buffers.SearchValues<char> Alphabet =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     public static string Encode(ReadOnlySpan<byte> data) => Base64UrlEncoder.EncodeToString(data);
 
     public static bool TryDecode(ReadOnlySpan<char> text, Span<byte> destination, out int written)
     {
         written = 0;
-        if (text.IndexOfAny('=', '+', '/') >= 0) return false;
-        return Base64UrlEncoder.TryDecodeFromChars(text, destination, out written);
+        // The framework decoder throws on foreign characters; untrusted input must only ever yield false.
+        if (text.Length % 4 == 1 || text.ContainsAnyExcept(Alphabet)) return false;
+        if (destination.Length < MaxDecodedLength(text.Length)) return false;
+        try { return Base64UrlEncoder.TryDecodeFromChars(text, destination, out written); }
+        catch (FormatException) { written = 0; return false; }
     }
 
     public static int MaxDecodedLength(int chars) => Base64UrlEncoder.GetMaxDecodedLength(chars);

@@ -1,0 +1,116 @@
+using Auth0.Minimal.AspNetCore;
+using Auth0.Minimal.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Auth0.Minimal.Tests.Unit;
+
+public class ConfigurationTests
+{
+    private static Auth0Settings Build(Dictionary<string, string?> values)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddAuth0Core(configuration, new Auth0Routes());
+        return services.BuildServiceProvider().GetRequiredService<Auth0Settings>();
+    }
+
+    private static Dictionary<string, string?> Valid() => new()
+    {
+        ["AUTH0_DOMAIN"] = "tenant.us.auth0.com",
+        ["AUTH0_CLIENT_ID"] = "cid",
+        ["AUTH0_CLIENT_SECRET"] = "csecret",
+        ["AUTH0_SECRET"] = "0123456789abcdef0123456789abcdef",
+        ["APP_BASE_URL"] = "https://app.example.com",
+    };
+
+    [Fact]
+    public void Reads_the_nextjs_auth0_environment_variables()
+    {
+        var values = Valid();
+        values["AUTH0_AUDIENCE"] = "https://orders.example.com";
+        values["AUTH0_SCOPE"] = "openid profile";
+        var settings = Build(values);
+        Assert.Equal("https://tenant.us.auth0.com/", settings.Issuer);
+        Assert.Equal("https://orders.example.com", settings.Options.Audience);
+        Assert.Equal("openid profile", settings.Options.Scope);
+        Assert.Equal("https://app.example.com/auth/callback", settings.CallbackUrl);
+        Assert.True(settings.SecureCookies); // forced by the https base URL
+    }
+
+    [Fact]
+    public void Reads_the_Auth0_section_and_lets_environment_variables_win()
+    {
+        var settings = Build(new()
+        {
+            ["Auth0:Domain"] = "section.auth0.com",
+            ["Auth0:ClientId"] = "section-client",
+            ["Auth0:ClientSecret"] = "s",
+            ["Auth0:Secret"] = "0123456789abcdef0123456789abcdef",
+            ["Auth0:AppBaseUrl"] = "http://localhost:3000",
+            ["AUTH0_CLIENT_ID"] = "env-client",
+        });
+        Assert.Equal("https://section.auth0.com/", settings.Issuer);
+        Assert.Equal("env-client", settings.ClientId);
+        Assert.False(settings.SecureCookies);
+    }
+
+    [Fact]
+    public void Names_every_missing_setting_in_one_message()
+    {
+        var ex = Assert.Throws<Auth0ConfigurationException>(() => Build(new()));
+        foreach (var name in (string[])["AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_SECRET", "APP_BASE_URL"])
+            Assert.Contains(name, ex.Message);
+        Assert.Equal(5, ex.Problems.Count);
+    }
+
+    [Fact]
+    public void Rejects_a_short_secret()
+    {
+        var values = Valid();
+        values["AUTH0_SECRET"] = "too-short";
+        var ex = Assert.Throws<Auth0ConfigurationException>(() => Build(values));
+        Assert.Contains("AUTH0_SECRET", Assert.Single(ex.Problems));
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:4000", false, null)]
+    [InlineData("http://127.0.0.1:4000", true, "http://127.0.0.1:4000/")]
+    [InlineData("https://tenant.auth0.com/custom/path", false, "https://tenant.auth0.com/custom/path")]
+    [InlineData("TENANT.Auth0.com", false, "https://tenant.auth0.com/")]
+    [InlineData("localhost", false, null)]
+    [InlineData("tenant.auth0.com:8443", false, null)]
+    [InlineData("https://tenant.auth0.com/?x=1", false, null)]
+    [InlineData("ftp://tenant.auth0.com", false, null)]
+    [InlineData("10.0.0.1", false, null)]
+    public void Normalises_the_domain(string domain, bool insecure, string? expected)
+    {
+        var errors = new List<string>();
+        var issuer = Auth0Settings.NormalizeIssuer(domain, insecure, errors);
+        Assert.Equal(expected, issuer);
+        Assert.Equal(expected is null ? 1 : 0, errors.Count);
+    }
+
+    [Fact]
+    public void SameSite_none_without_secure_is_a_start_up_error()
+    {
+        var values = Valid();
+        values["APP_BASE_URL"] = "http://localhost:3000";
+        values["AUTH0_COOKIE_SAME_SITE"] = "none";
+        var ex = Assert.Throws<Auth0ConfigurationException>(() => Build(values));
+        Assert.Contains("AUTH0_COOKIE_SAME_SITE", Assert.Single(ex.Problems));
+    }
+
+    [Fact]
+    public void Rejects_bad_values_with_their_names()
+    {
+        var values = Valid();
+        values["APP_BASE_URL"] = "not a url";
+        values["AUTH0_SCOPE"] = "profile email";
+        values["AUTH0_ALLOW_INSECURE_REQUESTS"] = "yes";
+        var ex = Assert.Throws<Auth0ConfigurationException>(() => Build(values));
+        Assert.Contains(ex.Problems, p => p.StartsWith("APP_BASE_URL"));
+        Assert.Contains(ex.Problems, p => p.StartsWith("AUTH0_SCOPE"));
+        Assert.Contains(ex.Problems, p => p.StartsWith("AUTH0_ALLOW_INSECURE_REQUESTS"));
+    }
+}

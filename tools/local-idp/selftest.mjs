@@ -1,0 +1,545 @@
+#!/usr/bin/env node
+// End-to-end check of the local IdP with a plain HTTP client (no browser, no JavaScript).
+// Starts its own server on a free port with --test-controls, runs the flows, stops it.
+// Exits 0 when every check passes.
+//
+// Usage: node tools/local-idp/selftest.mjs
+
+import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+import {
+  calculateJwkThumbprint, createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK,
+  generateKeyPair, jwtVerify, SignJWT,
+} from 'jose';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLIENT_ID = 'auth0-minimal-sample';
+const CLIENT_SECRET = 'local-dev-client-secret-0123456789abcdef';
+const REDIRECT_URI = 'http://127.0.0.1:5555/auth/callback';
+const ORDERS = 'https://orders.example.com';
+const ANALYTICS = 'https://analytics.example.com';
+
+let passed = 0;
+let failed = 0;
+
+function check(condition, message, detail) {
+  if (condition) {
+    passed += 1;
+    console.log(`ok   ${message}`);
+  } else {
+    failed += 1;
+    console.log(`FAIL ${message}${detail !== undefined ? ` -- ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`);
+  }
+  return condition;
+}
+
+function must(condition, message, detail) {
+  if (!check(condition, message, detail)) throw new Error(`stopping: ${message}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal cookie jar (host-only cookies, path prefix matching) and a fetch without redirects.
+// ---------------------------------------------------------------------------------------------
+class CookieJar {
+  #cookies = new Map(); // key name|path -> { name, value, path }
+
+  store(response) {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair, ...attrs] = header.split(';').map((s) => s.trim());
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      let cookiePath = '/';
+      let expired = value === '';
+      for (const attr of attrs) {
+        const [k, v = ''] = attr.split('=');
+        if (k.toLowerCase() === 'path') cookiePath = v || '/';
+        if (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now()) expired = true;
+        if (k.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
+      }
+      const key = `${name}|${cookiePath}`;
+      if (expired) this.#cookies.delete(key);
+      else this.#cookies.set(key, { name, value, path: cookiePath });
+    }
+  }
+
+  header(url) {
+    const { pathname } = new URL(url);
+    return [...this.#cookies.values()]
+      .filter((c) => pathname === c.path || pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+
+  names() {
+    return [...this.#cookies.values()].map((c) => c.name);
+  }
+}
+
+async function request(jar, url, { method = 'GET', form, json, headers = {} } = {}) {
+  const h = { ...headers };
+  const cookie = jar?.header(url);
+  if (cookie) h.cookie = cookie;
+  let body;
+  if (form) {
+    h['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(form).toString();
+  } else if (json !== undefined) {
+    h['content-type'] = 'application/json';
+    body = JSON.stringify(json);
+  }
+  const response = await fetch(url, {
+    method, headers: h, body, redirect: 'manual',
+  });
+  jar?.store(response);
+  const text = await response.text();
+  return {
+    status: response.status,
+    location: response.headers.get('location'),
+    headers: response.headers,
+    text,
+  };
+}
+
+// Follows redirects on the IdP until a Location leaves it (or a page is rendered).
+async function follow(jar, base, first) {
+  let res = first;
+  let url;
+  for (let i = 0; i < 10 && res.location; i += 1) {
+    url = new URL(res.location, base).href;
+    if (!url.startsWith(base)) return { ...res, final: url };
+    res = await request(jar, url);
+  }
+  return { ...res, url };
+}
+
+function formFields(html, formSelector) {
+  const formMatch = formSelector.exec(html);
+  if (!formMatch) return undefined;
+  const formHtml = formMatch[0];
+  const action = /action="([^"]*)"/.exec(formHtml)?.[1];
+  const fields = {};
+  for (const m of formHtml.matchAll(/<input\b[^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(m[0])?.[1];
+    const value = /value="([^"]*)"/.exec(m[0])?.[1] ?? '';
+    if (name) fields[name] = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+  }
+  return { action: action?.replace(/&amp;/g, '&'), fields, html: formHtml };
+}
+
+function pkce() {
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server process
+// ---------------------------------------------------------------------------------------------
+function startServer() {
+  const child = spawn(process.execPath, [path.join(here, 'server.mjs'), '--port', '0', '--test-controls', '--exit-on-stdin-close'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const stderr = [];
+  child.stderr.on('data', (d) => stderr.push(d));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    const stdoutLines = [];
+    lines.on('line', (line) => {
+      stdoutLines.push(line);
+      const m = /^LOCAL_IDP_READY (\{.*\})$/.exec(line);
+      if (m) resolve({ ...JSON.parse(m[1]), line, stdoutLines });
+    });
+    exited.then(() => reject(new Error(`server exited before ready: ${Buffer.concat(stderr).toString()}`)));
+    setTimeout(() => reject(new Error('server not ready within 20s')), 20000).unref();
+  });
+  return {
+    child, ready, exited, stderr,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flows
+// ---------------------------------------------------------------------------------------------
+async function authorize(base, jar, {
+  login, password, audience, scope = 'openid profile email offline_access', prompt, wrongPasswordFirst = false,
+}) {
+  const state = crypto.randomBytes(8).toString('hex');
+  const nonce = crypto.randomBytes(8).toString('hex');
+  const { verifier, challenge } = pkce();
+  const params = new URLSearchParams({
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT_URI,
+    scope,
+    state,
+    nonce,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  if (audience) params.set('audience', audience);
+  if (prompt) params.set('prompt', prompt);
+
+  let res = await follow(jar, base, await request(jar, `${base}authorize?${params}`));
+
+  if (!res.final) {
+    must(res.status === 200 && res.url && /\/interaction\/[^/]+$/.test(new URL(res.url).pathname), 'authorize leads to the interaction page', { status: res.status, url: res.url, text: res.text.slice(0, 300) });
+    const form = formFields(res.text, /<form\b[^>]*action="\/interaction\/[^"]+\/login"[\s\S]*?<\/form>/);
+    must(form, 'login form with action /interaction/<uid>/login is rendered');
+    const uid = new URL(res.url).pathname.split('/')[2];
+    check(form.action === `/interaction/${uid}/login`, 'login form action is /interaction/<uid>/login', form.action);
+    check(/method="post"/.test(form.html), 'login form uses POST');
+    check('login' in form.fields && 'password' in form.fields, 'login form has inputs login and password', form.fields);
+    check(/<button[^>]*type="submit"/.test(form.html), 'login form has a submit button');
+    check(!/xsrf|csrf/i.test(form.html), 'login form needs no CSRF token');
+    const actionUrl = new URL(form.action, base).href;
+
+    if (wrongPasswordFirst) {
+      const bad = await request(jar, actionUrl, { method: 'POST', form: { login, password: 'not-the-password' } });
+      check(bad.status === 200 || bad.status === 401, 'wrong password answers 200/401', bad.status);
+      check(/Wrong username or password/.test(bad.text), 'wrong password shows an error message');
+      check(/<form\b[^>]*action="\/interaction\/[^"]+\/login"/.test(bad.text), 'wrong password re-renders the login form');
+    }
+
+    res = await follow(jar, base, await request(jar, actionUrl, { method: 'POST', form: { login, password } }));
+  }
+
+  must(res.final && res.final.startsWith('http://127.0.0.1:5555/auth/callback'), 'redirected back to the client callback', { status: res.status, final: res.final, text: res.text?.slice(0, 300) });
+  const callback = new URL(res.final);
+  return {
+    callback, state, nonce, verifier,
+  };
+}
+
+async function token(base, form) {
+  const res = await request(null, `${base}oauth/token`, {
+    method: 'POST',
+    form: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, ...form },
+  });
+  let body;
+  try {
+    body = JSON.parse(res.text);
+  } catch {
+    body = { raw: res.text };
+  }
+  return { status: res.status, body };
+}
+
+async function main() {
+  const server = startServer();
+  let exitChecked = false;
+  try {
+    const ready = await server.ready;
+    const base = ready.issuer;
+    check(/^http:\/\/127\.0\.0\.1:\d+\/$/.test(base) && ready.port > 0, 'ready line reports issuer http://127.0.0.1:PORT/ and port', ready.line);
+    check(ready.line === `LOCAL_IDP_READY ${JSON.stringify({ issuer: `http://127.0.0.1:${ready.port}/`, port: ready.port })}`, 'ready line has the exact format');
+    check(ready.stdoutLines.length === 1, 'nothing else on stdout before the ready line', ready.stdoutLines);
+
+    // ---- health & discovery ---------------------------------------------------------------
+    const health = await request(null, `${base}__test/health`);
+    check(health.status === 200 && health.text === 'ok', 'GET /__test/health -> 200 ok');
+
+    const discovery = JSON.parse((await request(null, `${base}.well-known/openid-configuration`)).text);
+    check(discovery.issuer === base, 'discovery issuer has the trailing slash', discovery.issuer);
+    const expectEndpoints = {
+      authorization_endpoint: 'authorize',
+      token_endpoint: 'oauth/token',
+      userinfo_endpoint: 'userinfo',
+      jwks_uri: '.well-known/jwks.json',
+      revocation_endpoint: 'oauth/revoke',
+      end_session_endpoint: 'oidc/logout',
+    };
+    for (const [k, v] of Object.entries(expectEndpoints)) {
+      check(discovery[k] === `${base}${v}`, `discovery ${k} = /${v}`, discovery[k]);
+    }
+    check(discovery.authorization_response_iss_parameter_supported === true, 'discovery authorization_response_iss_parameter_supported');
+    check(JSON.stringify(discovery.code_challenge_methods_supported) === '["S256"]', 'only S256 PKCE');
+
+    const jwksRes = await request(null, `${base}.well-known/jwks.json`);
+    const jwks = JSON.parse(jwksRes.text);
+    const rsaKey = jwks.keys.find((k) => k.kty === 'RSA');
+    check(rsaKey && rsaKey.alg === 'RS256' && !rsaKey.d, 'JWKS holds a public RS256 key');
+    check(jwks.keys.some((k) => k.kty === 'EC' && k.crv === 'P-256'), 'JWKS holds an EC P-256 key');
+    const keySet = createLocalJWKSet(jwks);
+
+    // ---- not a loopback redirect_uri ----------------------------------------------------
+    {
+      const { challenge } = pkce();
+      const res = await request(null, `${base}authorize?${new URLSearchParams({
+        response_type: 'code', client_id: CLIENT_ID, redirect_uri: 'https://evil.example.net/cb', scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256',
+      })}`);
+      check(res.status === 400 && !res.location, 'non-loopback redirect_uri is refused without a redirect', res.status);
+      const ok = await request(null, `${base}authorize?${new URLSearchParams({
+        response_type: 'code', client_id: CLIENT_ID, redirect_uri: 'http://localhost:61234/signin-oidc', scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256',
+      })}`);
+      check(ok.status === 303 && /\/interaction\//.test(ok.location ?? ''), 'any http://localhost:<port>/ redirect_uri is accepted', { status: ok.status, location: ok.location });
+      const noPkce = await request(null, `${base}authorize?${new URLSearchParams({
+        response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid', state: 's',
+      })}`);
+      check(noPkce.status === 303 && new URL(noPkce.location).searchParams.get('error') === 'invalid_request', 'authorize without PKCE is rejected', noPkce.location);
+    }
+
+    // ---- alice: authorize with audience orders ---------------------------------------------
+    const jar = new CookieJar();
+    const alice = await authorize(base, jar, {
+      login: 'alice', password: 'alice-password', audience: ORDERS, wrongPasswordFirst: true,
+    });
+    const code = alice.callback.searchParams.get('code');
+    check(!!code, 'callback has code');
+    check(alice.callback.searchParams.get('state') === alice.state, 'callback has the state');
+    check(alice.callback.searchParams.get('iss') === base, 'callback has iss = issuer', alice.callback.searchParams.get('iss'));
+    check(jar.names().includes('_session'), 'IdP session cookie set', jar.names());
+
+    const exchanged = await token(base, {
+      grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: alice.verifier,
+    });
+    must(exchanged.status === 200, 'code exchange succeeds', exchanged.body);
+    const t = exchanged.body;
+    for (const k of ['access_token', 'token_type', 'expires_in', 'id_token', 'refresh_token', 'scope']) {
+      check(t[k] !== undefined, `token response has ${k}`);
+    }
+    check(t.token_type === 'Bearer', 'token_type Bearer', t.token_type);
+    console.log(`     token response scope: "${t.scope}"`);
+
+    const { payload: idt, protectedHeader: idh } = await jwtVerify(t.id_token, keySet, { issuer: base, audience: CLIENT_ID });
+    check(idh.alg === 'RS256' && idh.kid === rsaKey.kid, 'ID token signed RS256 with the JWKS RSA key', idh);
+    check(idt.iss === base, 'id_token iss with trailing slash', idt.iss);
+    check(idt.sub === 'auth0|alice', 'id_token sub', idt.sub);
+    check(idt.aud === CLIENT_ID || (Array.isArray(idt.aud) && idt.aud.includes(CLIENT_ID)), 'id_token aud = client id', idt.aud);
+    check(idt.name === 'Alice Example' && idt.nickname === 'alice' && idt.given_name === 'Alice' && idt.family_name === 'Example', 'id_token profile claims', idt);
+    check(idt.picture === 'https://example.com/alice.png', 'id_token picture');
+    check(idt.email === 'alice@example.com' && idt.email_verified === true, 'id_token email claims');
+    check(idt.org_id === 'org_123', 'id_token org_id', idt.org_id);
+    check(JSON.stringify(idt['https://example.com/roles']) === '["admin","reader"]', 'id_token roles claim', idt['https://example.com/roles']);
+    check(typeof idt.sid === 'string' && idt.sid.length > 0, 'id_token sid', idt.sid);
+    check(idt.nonce === alice.nonce, 'id_token nonce', idt.nonce);
+
+    const atHeader = decodeProtectedHeader(t.access_token);
+    const { payload: at } = await jwtVerify(t.access_token, keySet, { issuer: base, audience: ORDERS });
+    check(atHeader.alg === 'RS256', 'access token is an RS256 JWT', atHeader);
+    check(at.aud === ORDERS, 'access token aud = orders API', at.aud);
+    check(at.scope === 'read:orders write:orders', 'access token scope = orders scopes', at.scope);
+    check(at.sub === 'auth0|alice' && at.client_id === CLIENT_ID, 'access token sub and client_id');
+    console.log(`     access token header: ${JSON.stringify(atHeader)}`);
+
+    // ---- refresh with another audience (rotation) -----------------------------------------
+    const r1 = await token(base, {
+      grant_type: 'refresh_token', refresh_token: t.refresh_token, audience: ANALYTICS, scope: 'read:analytics',
+    });
+    must(r1.status === 200, 'refresh with audience analytics succeeds', r1.body);
+    const { payload: at2 } = await jwtVerify(r1.body.access_token, keySet, { issuer: base, audience: ANALYTICS });
+    check(at2.aud === ANALYTICS && at2.scope === 'read:analytics', 'refreshed access token is for analytics', at2);
+    check(r1.body.refresh_token && r1.body.refresh_token !== t.refresh_token, 'refresh token rotated');
+    check(r1.body.token_type === 'Bearer' && r1.body.expires_in > 0, 'refresh response token_type/expires_in');
+    console.log(`     refresh (audience+scope) response scope: "${r1.body.scope}", id_token: ${r1.body.id_token ? 'yes' : 'no'}`);
+
+    const r2 = await token(base, { grant_type: 'refresh_token', refresh_token: r1.body.refresh_token });
+    must(r2.status === 200, 'refresh without audience succeeds', r2.body);
+    check(decodeJwt(r2.body.access_token).aud === ORDERS, 'refresh without audience returns the login audience');
+    check(!!r2.body.id_token && decodeJwt(r2.body.id_token).sub === 'auth0|alice', 'refresh without scope returns an id_token');
+    check(r2.body.refresh_token !== r1.body.refresh_token, 'refresh token rotated again');
+
+    // ---- tokenError fault --------------------------------------------------------------
+    const setFault = await request(null, `${base}__test/faults`, { method: 'POST', json: { tokenError: 'invalid_grant' } });
+    check(setFault.status === 204, 'POST /__test/faults tokenError -> 204', setFault.status);
+    const faulted = await token(base, { grant_type: 'refresh_token', refresh_token: r2.body.refresh_token });
+    check(faulted.status === 400 && faulted.body.error === 'invalid_grant', 'tokenError fault fails the next token call', faulted);
+    const afterFault = await token(base, { grant_type: 'refresh_token', refresh_token: r2.body.refresh_token, audience: ANALYTICS });
+    check(afterFault.status === 200, 'the fault fires once only', afterFault.body);
+    await request(null, `${base}__test/faults`, { method: 'POST', json: { tokenError: 'invalid_grant' } });
+    const cleared = await request(null, `${base}__test/faults`, { method: 'POST', json: { tokenError: null } });
+    check(cleared.status === 204, 'tokenError null -> 204');
+    const afterClear = await token(base, { grant_type: 'refresh_token', refresh_token: afterFault.body.refresh_token });
+    check(afterClear.status === 200, 'tokenError null clears the fault', afterClear.body);
+
+    const unknownAud = await token(base, { grant_type: 'refresh_token', refresh_token: afterClear.body.refresh_token, audience: 'https://unknown.example.com' });
+    check(unknownAud.status === 400 && unknownAud.body.error === 'invalid_target', 'unknown audience on refresh -> invalid_target', unknownAud.body);
+    const stillUsable = await token(base, { grant_type: 'refresh_token', refresh_token: afterClear.body.refresh_token });
+    check(stillUsable.status === 200, 'refresh token still usable after an invalid_target', stillUsable.body);
+
+    // JSON body (Auth0 accepts it on /oauth/token)
+    const jsonRes = await request(null, `${base}oauth/token`, {
+      method: 'POST',
+      json: {
+        grant_type: 'refresh_token', client_id: CLIENT_ID, client_secret: CLIENT_SECRET, refresh_token: stillUsable.body.refresh_token, audience: ANALYTICS,
+      },
+    });
+    const jsonBody = JSON.parse(jsonRes.text);
+    check(jsonRes.status === 200 && decodeJwt(jsonBody.access_token).aud === ANALYTICS, 'JSON token request body works', jsonBody);
+
+    // DPoP-bound access token
+    {
+      const { publicKey, privateKey } = await generateKeyPair('ES256');
+      const jwk = await exportJWK(publicKey);
+      const proof = await new SignJWT({ htm: 'POST', htu: `${base}oauth/token`, jti: crypto.randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .setIssuedAt()
+        .sign(privateKey);
+      const dpopRes = await request(null, `${base}oauth/token`, {
+        method: 'POST',
+        headers: { dpop: proof },
+        form: {
+          grant_type: 'refresh_token', client_id: CLIENT_ID, client_secret: CLIENT_SECRET, refresh_token: jsonBody.refresh_token,
+        },
+      });
+      const dpopBody = JSON.parse(dpopRes.text);
+      const dpopAt = dpopRes.status === 200 ? decodeJwt(dpopBody.access_token) : {};
+      check(dpopRes.status === 200 && dpopBody.token_type === 'DPoP' && dpopAt.cnf?.jkt === await calculateJwkThumbprint(jwk), 'DPoP proof on /oauth/token gives a DPoP-bound JWT (cnf.jkt)', dpopBody);
+
+      // revocation of the refresh token
+      const rev = await request(null, `${base}oauth/revoke`, {
+        method: 'POST',
+        form: {
+          client_id: CLIENT_ID, client_secret: CLIENT_SECRET, token: dpopBody.refresh_token, token_type_hint: 'refresh_token',
+        },
+      });
+      check(rev.status === 200, 'POST /oauth/revoke -> 200', rev.status);
+      const revoked = await token(base, { grant_type: 'refresh_token', refresh_token: dpopBody.refresh_token });
+      check(revoked.status === 400 && revoked.body.error === 'invalid_grant', 'revoked refresh token is refused', revoked.body);
+    }
+
+    // response_mode=form_post on the existing session
+    {
+      const { challenge } = pkce();
+      const fp = await follow(jar, base, await request(jar, `${base}authorize?${new URLSearchParams({
+        response_type: 'code', response_mode: 'form_post', client_id: CLIENT_ID, redirect_uri: 'http://localhost:5556/signin-oidc', scope: 'openid profile', state: 'fp-state', nonce: 'n', code_challenge: challenge, code_challenge_method: 'S256',
+      })}`));
+      const fpForm = formFields(fp.text, /<form\b[\s\S]*?<\/form>/);
+      check(fp.status === 200 && fpForm?.action === 'http://localhost:5556/signin-oidc' && fpForm.fields.code && fpForm.fields.state === 'fp-state' && fpForm.fields.iss === base, 'response_mode=form_post posts code, state and iss', fpForm);
+    }
+
+    // ---- second authorization on the same session: no login page, userinfo token --------
+    const again = await authorize(base, jar, { login: 'alice', password: 'alice-password', scope: 'openid profile email' });
+    const t2 = await token(base, {
+      grant_type: 'authorization_code', code: again.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: again.verifier,
+    });
+    must(t2.status === 200, 'silent second authorization (existing session) works', t2.body);
+    check(!t2.body.refresh_token, 'no refresh token without offline_access');
+    const ui = await request(null, `${base}userinfo`, { headers: { authorization: `Bearer ${t2.body.access_token}` } });
+    const uiBody = JSON.parse(ui.text);
+    check(ui.status === 200 && uiBody.sub === 'auth0|alice' && uiBody.email === 'alice@example.com' && uiBody.org_id === 'org_123', 'userinfo with the no-audience access token', uiBody);
+    check(decodeJwt(t2.body.id_token).sid === idt.sid, 'same sid for the same session');
+
+    // ---- wrongJwks fault ---------------------------------------------------------------
+    const onFault = await request(null, `${base}__test/faults`, { method: 'POST', json: { wrongJwks: true } });
+    check(onFault.status === 204, 'POST /__test/faults wrongJwks:true -> 204');
+    const wrongJwks = JSON.parse((await request(null, `${base}.well-known/jwks.json`)).text);
+    const wrongRsa = wrongJwks.keys.find((k) => k.kty === 'RSA');
+    check(wrongRsa.kid === rsaKey.kid && wrongRsa.n !== rsaKey.n, 'wrong JWKS: same kid, different RSA key');
+    let verifyFailed = false;
+    try {
+      await jwtVerify(t.id_token, createLocalJWKSet(wrongJwks), { issuer: base, audience: CLIENT_ID });
+    } catch (err) {
+      verifyFailed = err.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+    }
+    check(verifyFailed, 'ID token signature fails against the wrong JWKS');
+    await request(null, `${base}__test/faults`, { method: 'POST', json: { wrongJwks: false } });
+    const restored = JSON.parse((await request(null, `${base}.well-known/jwks.json`)).text);
+    check(restored.keys.find((k) => k.kty === 'RSA').n === rsaKey.n, 'wrongJwks:false restores the real key');
+
+    // ---- RP-initiated logout -----------------------------------------------------------
+    const logoutParams = new URLSearchParams({
+      id_token_hint: t.id_token,
+      logout_hint: idt.sid,
+      client_id: CLIENT_ID,
+      post_logout_redirect_uri: 'http://127.0.0.1:5555/signed-out',
+      state: 'logout-state-1',
+    });
+    const lo = await request(jar, `${base}oidc/logout?${logoutParams}`);
+    check(lo.status === 200, '/oidc/logout renders the confirmation page', { status: lo.status, text: lo.text.slice(0, 300) });
+    const logoutForm = formFields(lo.text, /<form\b[^>]*id="op\.logoutForm"[\s\S]*?<\/form>/);
+    must(logoutForm, 'logout page has form id op.logoutForm');
+    check(logoutForm.action === `${base}oidc/logout/confirm`, 'logout form action is /oidc/logout/confirm', logoutForm.action);
+    check(logoutForm.fields.xsrf && logoutForm.fields.logout === 'yes', 'logout form fields xsrf and logout=yes', logoutForm.fields);
+    check(/\.submit\(\)/.test(lo.text), 'logout page auto-submits with a script');
+    const confirmed = await request(jar, new URL(logoutForm.action, base).href, { method: 'POST', form: logoutForm.fields });
+    check(confirmed.status === 303, 'logout confirm answers 303', confirmed.status);
+    const after = confirmed.location ? new URL(confirmed.location) : undefined;
+    check(after && after.origin + after.pathname === 'http://127.0.0.1:5555/signed-out', 'redirected to post_logout_redirect_uri', confirmed.location);
+    check(after?.searchParams.get('state') === 'logout-state-1', 'post logout redirect carries state', confirmed.location);
+    {
+      const { challenge } = pkce();
+      const silent = await follow(jar, base, await request(jar, `${base}authorize?${new URLSearchParams({
+        response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none', state: 's', code_challenge: challenge, code_challenge_method: 'S256',
+      })}`));
+      check(silent.final && new URL(silent.final).searchParams.get('error') === 'login_required', 'IdP session is gone after logout', silent.final);
+    }
+    const plainLogout = await request(null, `${base}oidc/logout?${new URLSearchParams({ logout_hint: 'whoever', state: 'x' })}`);
+    check(plainLogout.status === 200 && /op\.logoutForm|<form/.test(plainLogout.text), '/oidc/logout without session or client still answers with a form', plainLogout.status);
+
+    // ---- bob and Auth0 /v2/logout --------------------------------------------------------
+    const bobJar = new CookieJar();
+    const bob = await authorize(base, bobJar, { login: 'bob', password: 'bob-password' });
+    const bt = await token(base, {
+      grant_type: 'authorization_code', code: bob.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: bob.verifier,
+    });
+    const bid = decodeJwt(bt.body.id_token);
+    check(bid.sub === 'auth0|bob' && bid.email_verified === false && bid.org_id === 'org_456' && JSON.stringify(bid['https://example.com/roles']) === '["reader"]', 'bob id_token claims', bid);
+    check(typeof bt.body.access_token === 'string' && bt.body.refresh_token, 'bob without audience gets an access token and a refresh token');
+    const bobCookies = bobJar.header(`${base}authorize`);
+    const v2 = await request(bobJar, `${base}v2/logout?${new URLSearchParams({ returnTo: 'http://localhost:5555/bye', client_id: CLIENT_ID })}`);
+    check(v2.status === 302 && v2.location === 'http://localhost:5555/bye', '/v2/logout redirects to a loopback returnTo', { status: v2.status, location: v2.location });
+    check(!bobJar.names().includes('_session'), '/v2/logout clears the session cookie', bobJar.names());
+    {
+      const { challenge } = pkce();
+      const silent = await request(null, `${base}authorize?${new URLSearchParams({
+        response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none', state: 's', code_challenge: challenge, code_challenge_method: 'S256',
+      })}`, { headers: { cookie: bobCookies } });
+      check(silent.location && new URL(silent.location).searchParams.get('error') === 'login_required', '/v2/logout ends the IdP session server-side (old cookie no longer works)', silent.location);
+    }
+    const v2bad = await request(null, `${base}v2/logout?${new URLSearchParams({ returnTo: 'https://example.org/' })}`);
+    check(v2bad.status === 200 && !v2bad.location, '/v2/logout with a non-loopback returnTo shows a page', v2bad.status);
+
+    // ---- big user ----------------------------------------------------------------------
+    const bigJar = new CookieJar();
+    const big = await authorize(base, bigJar, { login: 'big', password: 'big-password' });
+    const bigT = await token(base, {
+      grant_type: 'authorization_code', code: big.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: big.verifier,
+    });
+    must(bigT.status === 200, 'big user code exchange', bigT.body);
+    const bigId = decodeJwt(bigT.body.id_token);
+    check(bigT.body.id_token.length > 6000, `big user's id_token is > 6000 chars (${bigT.body.id_token.length})`);
+    check(bigId.sub === 'auth0|big' && bigId['https://example.com/bio']?.length === 6000, 'big user bio claim has 6000 chars');
+
+    // ---- prompt=login with another user on an existing session --------------------------
+    const switched = await authorize(base, bigJar, {
+      login: 'bob', password: 'bob-password', prompt: 'login', scope: 'openid profile',
+    });
+    const switchedT = await token(base, {
+      grant_type: 'authorization_code', code: switched.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: switched.verifier,
+    });
+    check(switchedT.status === 200 && decodeJwt(switchedT.body.id_token).sub === 'auth0|bob', 'prompt=login can switch to another user with plain redirects', switchedT.body);
+    check(decodeJwt(switchedT.body.id_token).sid !== bigId.sid, 'switching user starts a new session (new sid)');
+
+    // ---- exit on stdin close -----------------------------------------------------------
+    server.child.stdin.end();
+    const result = await Promise.race([
+      server.exited,
+      new Promise((resolve) => { setTimeout(() => resolve('timeout'), 5000).unref(); }),
+    ]);
+    exitChecked = true;
+    check(result !== 'timeout' && result.code === 0, 'server exits (0) when stdin closes', result);
+  } catch (err) {
+    failed += 1;
+    console.log(`FAIL ${err.stack || err}`);
+  } finally {
+    if (!exitChecked || server.child.exitCode === null) {
+      server.child.kill('SIGTERM');
+      await Promise.race([server.exited, new Promise((r) => { setTimeout(r, 3000).unref(); })]);
+    }
+    if (failed) {
+      console.log('--- server stderr ---');
+      console.log(Buffer.concat(server.stderr).toString());
+    }
+  }
+
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();

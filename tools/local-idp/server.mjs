@@ -1,0 +1,819 @@
+#!/usr/bin/env node
+// Local Auth0-like OpenID provider for tests and the sample app.
+//
+// Built on oidc-provider 8.x. Everything is kept in memory: keys, sessions, grants and tokens
+// are created at start-up and are gone when the process exits.
+//
+// Usage: node server.mjs [--port 0] [--host 127.0.0.1] [--client-id ID] [--client-secret SECRET]
+//                        [--test-controls] [--exit-on-stdin-close]
+//
+// When listening, exactly one line is written to stdout:
+//   LOCAL_IDP_READY {"issuer":"http://127.0.0.1:PORT/","port":PORT}
+// Everything else goes to stderr.
+
+import * as crypto from 'node:crypto';
+import * as http from 'node:http';
+import * as querystring from 'node:querystring';
+import { parseArgs } from 'node:util';
+
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
+
+// ---------------------------------------------------------------------------------------------
+// stdout carries only the ready line; oidc-provider prints notices with console.info.
+// ---------------------------------------------------------------------------------------------
+const log = (...args) => console.error('[local-idp]', ...args);
+console.log = console.error;
+console.info = console.error;
+const originalWarn = console.warn;
+console.warn = (...args) => {
+  // The audience/JSON body rewriting below hands oidc-provider an already read body on purpose.
+  if (typeof args[0] === 'string' && args[0].includes('already parsed request body detected')) return;
+  originalWarn(...args);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+// ---------------------------------------------------------------------------------------------
+const DEFAULT_CLIENT_ID = 'auth0-minimal-sample';
+const DEFAULT_CLIENT_SECRET = 'local-dev-client-secret-0123456789abcdef';
+
+function parseCommandLine(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'test-controls': { type: 'boolean', default: false },
+      'exit-on-stdin-close': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+
+  if (values.help) {
+    process.stderr.write(`Usage: node server.mjs [--port 0] [--host 127.0.0.1] [--client-id ID]
+                      [--client-secret SECRET] [--test-controls] [--exit-on-stdin-close]
+Environment: LOCAL_IDP_PORT, LOCAL_IDP_CLIENT_ID, LOCAL_IDP_CLIENT_SECRET (flags win).
+`);
+    process.exit(0);
+  }
+
+  const portText = values.port ?? process.env.LOCAL_IDP_PORT ?? '0';
+  const port = Number.parseInt(portText, 10);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || String(port) !== portText.trim()) {
+    throw new Error(`invalid port: ${portText}`);
+  }
+
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    clientId: values['client-id'] ?? process.env.LOCAL_IDP_CLIENT_ID ?? DEFAULT_CLIENT_ID,
+    clientSecret: values['client-secret'] ?? process.env.LOCAL_IDP_CLIENT_SECRET ?? DEFAULT_CLIENT_SECRET,
+    testControls: values['test-controls'],
+    exitOnStdinClose: values['exit-on-stdin-close'],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+// ---------------------------------------------------------------------------------------------
+const ROLES_CLAIM = 'https://example.com/roles';
+const BIO_CLAIM = 'https://example.com/bio';
+
+function bigBio(length) {
+  const sentence = 'Big Claims writes a long biography so that the session cookie has to be split into several chunks. ';
+  let text = '';
+  let i = 0;
+  while (text.length < length) {
+    text += `${i} ${sentence}`;
+    i += 1;
+  }
+  return text.slice(0, length);
+}
+
+const USERS = [
+  {
+    login: 'alice',
+    password: 'alice-password',
+    claims: {
+      sub: 'auth0|alice',
+      name: 'Alice Example',
+      nickname: 'alice',
+      given_name: 'Alice',
+      family_name: 'Example',
+      picture: 'https://example.com/alice.png',
+      email: 'alice@example.com',
+      email_verified: true,
+      org_id: 'org_123',
+      [ROLES_CLAIM]: ['admin', 'reader'],
+    },
+  },
+  {
+    login: 'bob',
+    password: 'bob-password',
+    claims: {
+      sub: 'auth0|bob',
+      name: 'Bob Builder',
+      nickname: 'bob',
+      given_name: 'Bob',
+      family_name: 'Builder',
+      email: 'bob@example.com',
+      email_verified: false,
+      org_id: 'org_456',
+      [ROLES_CLAIM]: ['reader'],
+    },
+  },
+  {
+    login: 'big',
+    password: 'big-password',
+    claims: {
+      sub: 'auth0|big',
+      name: 'Big Claims',
+      nickname: 'big',
+      email: 'big@example.com',
+      email_verified: true,
+      [ROLES_CLAIM]: ['reader'],
+      [BIO_CLAIM]: bigBio(6000),
+    },
+  },
+];
+
+const USERS_BY_LOGIN = new Map(USERS.map((u) => [u.login, u]));
+const USERS_BY_SUB = new Map(USERS.map((u) => [u.claims.sub, u]));
+
+function checkCredentials(login, password) {
+  const user = USERS_BY_LOGIN.get(String(login ?? '').trim().toLowerCase());
+  if (!user) return undefined;
+  const a = Buffer.from(String(password ?? ''));
+  const b = Buffer.from(user.password);
+  if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) return undefined;
+  return user;
+}
+
+async function findAccount(ctx, sub) {
+  const user = USERS_BY_SUB.get(sub);
+  if (!user) return undefined;
+  return {
+    accountId: sub,
+    // oidc-provider filters these by the granted scopes and the `claims` configuration.
+    async claims() {
+      return structuredClone(user.claims);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// APIs (resource servers), addressed with Auth0's `audience` parameter
+// ---------------------------------------------------------------------------------------------
+const APIS = new Map([
+  ['https://orders.example.com', { scope: 'read:orders write:orders' }],
+  ['https://analytics.example.com', { scope: 'read:analytics' }],
+]);
+const ACCESS_TOKEN_TTL = 3600;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function isLoopbackUrl(value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'http:' || url.protocol === 'https:')
+    && LOOPBACK_HOSTS.has(url.hostname)
+    && !url.username
+    && !url.password
+    && !url.hash
+    && !String(value).includes('#');
+}
+
+function isLoopbackOrigin(origin) {
+  return typeof origin === 'string' && isLoopbackUrl(`${origin}/`);
+}
+
+function escapeHtml(value) {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+function page(title, body) {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:system-ui,sans-serif;margin:40px auto;max-width:420px;padding:0 16px;color:#222}
+label{display:block;margin:12px 0 4px}input{width:100%;padding:8px;box-sizing:border-box}
+button{margin-top:16px;padding:8px 16px}.error{color:#b00020}code{background:#eee;padding:0 3px}
+</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</body>
+</html>`;
+}
+
+async function readRawBody(ctx, limit = 64 * 1024) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += chunk.length;
+    if (size > limit) ctx.throw(413, 'request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// Reads a form (or JSON, as Auth0 accepts it on /oauth/token) body into a plain object.
+async function readForm(ctx) {
+  const raw = await readRawBody(ctx);
+  if (ctx.is('application/json')) {
+    let parsed;
+    try {
+      parsed = raw ? JSON.parse(raw) : {};
+    } catch {
+      ctx.throw(400, 'invalid JSON body');
+    }
+    const out = {};
+    for (const [k, v] of Object.entries(parsed ?? {})) {
+      if (v === null || v === undefined) continue;
+      out[k] = Array.isArray(v) ? v.map(String) : String(v);
+    }
+    return out;
+  }
+  return { ...querystring.parse(raw) };
+}
+
+// Hands a (possibly rewritten) form body to oidc-provider, which then uses it instead of the
+// already consumed request stream.
+function setForm(ctx, form) {
+  const body = querystring.stringify(form);
+  ctx.req.headers['content-type'] = 'application/x-www-form-urlencoded';
+  ctx.req.headers['content-length'] = String(Buffer.byteLength(body));
+  ctx.req.body = body;
+}
+
+function splitScope(value) {
+  return new Set(String(value ?? '').split(' ').filter(Boolean));
+}
+
+// Auth0's `audience` on /authorize becomes a resource indicator. The other APIs are requested
+// as well (with all their scopes), so that the refresh token can later be exchanged for an
+// access token of a different audience, like Auth0's multi-resource refresh tokens. The
+// requested audience comes first: it is the one used when the code is exchanged.
+// `offline_access` is kept without the client having to send prompt=consent.
+function rewriteAuthorizationParams(params) {
+  const get = (k) => (Array.isArray(params[k]) ? params[k][0] : params[k]);
+  const audience = get('audience');
+  delete params.audience;
+
+  const scopes = splitScope(get('scope'));
+
+  if (audience && params.resource === undefined) {
+    const resources = [audience];
+    const api = APIS.get(audience);
+    if (api) {
+      const own = [...splitScope(api.scope)];
+      if (!own.some((s) => scopes.has(s))) own.forEach((s) => scopes.add(s));
+      for (const [id, other] of APIS) {
+        if (id === audience) continue;
+        resources.push(id);
+        splitScope(other.scope).forEach((s) => scopes.add(s));
+      }
+    }
+    params.resource = resources;
+  }
+
+  if (scopes.has('offline_access')) {
+    // oidc-provider drops offline_access unless prompt contains consent (OIDC Core 11). The
+    // consent prompt itself never shows (see the interaction policy below).
+    const prompts = splitScope(get('prompt'));
+    if (!prompts.has('none') && !prompts.has('consent')) {
+      prompts.add('consent');
+      params.prompt = [...prompts].join(' ');
+    }
+  }
+
+  if (scopes.size) params.scope = [...scopes].join(' ');
+  return params;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+// ---------------------------------------------------------------------------------------------
+function generateKeys() {
+  const suffix = crypto.randomBytes(6).toString('hex');
+  const rsaKid = `local-idp-rsa-${suffix}`;
+  const ecKid = `local-idp-ec-${suffix}`;
+
+  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // Served instead of the real RSA key (same kid) when the wrongJwks fault is on.
+  const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  const rsaJwk = { ...rsa.privateKey.export({ format: 'jwk' }), kid: rsaKid, alg: 'RS256', use: 'sig' };
+  const ecJwk = { ...ec.privateKey.export({ format: 'jwk' }), kid: ecKid, alg: 'ES256', use: 'sig' };
+
+  const publicOnly = (key, kid, alg) => ({ ...key.export({ format: 'jwk' }), kid, alg, use: 'sig' });
+
+  return {
+    signing: { keys: [rsaJwk, ecJwk] },
+    wrongPublic: {
+      keys: [
+        publicOnly(other.publicKey, rsaKid, 'RS256'),
+        publicOnly(ec.publicKey, ecKid, 'ES256'),
+      ],
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provider configuration
+// ---------------------------------------------------------------------------------------------
+function buildConfiguration({ clientId, clientSecret, keys }) {
+  const policy = interactionPolicy.base();
+  // Consent is automatic. An explicit (or added, see above) prompt=consent does not force an
+  // interaction; missing scopes never cause one because loadExistingGrant grants them.
+  policy.get('consent').checks.remove('consent_prompt');
+
+  return {
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        client_name: 'Auth0 Minimal Sample (local)',
+        application_type: 'web',
+        token_endpoint_auth_method: 'client_secret_post',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [
+          'http://localhost:3000/auth/callback',
+          'http://127.0.0.1:3000/auth/callback',
+        ],
+        post_logout_redirect_uris: [
+          'http://localhost:3000/',
+          'http://127.0.0.1:3000/',
+        ],
+        id_token_signed_response_alg: 'RS256',
+      },
+    ],
+
+    jwks: keys.signing,
+
+    cookies: {
+      keys: [crypto.randomBytes(32).toString('hex')],
+      // SameSite=None needs Secure, which plain http cannot have.
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+
+    findAccount,
+
+    claims: {
+      openid: ['sub', 'org_id'],
+      profile: [
+        'name', 'nickname', 'given_name', 'family_name', 'picture', 'updated_at',
+        ROLES_CLAIM, BIO_CLAIM,
+      ],
+      email: ['email', 'email_verified'],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    responseTypes: ['code'],
+    // Like Auth0: profile and email claims go into the ID token.
+    conformIdTokenClaims: false,
+
+    pkce: {
+      methods: ['S256'],
+      required: () => true,
+    },
+
+    routes: {
+      authorization: '/authorize',
+      token: '/oauth/token',
+      userinfo: '/userinfo',
+      jwks: '/.well-known/jwks.json',
+      revocation: '/oauth/revoke',
+      end_session: '/oidc/logout',
+      pushed_authorization_request: '/oauth/par',
+    },
+
+    interactions: {
+      policy,
+      url: (ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      dPoP: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource,
+        postLogoutSuccessSource,
+      },
+      resourceIndicators: {
+        enabled: true,
+        // No audience on /authorize: an opaque access token for /userinfo.
+        // On code/refresh exchange pick the first (= originally requested) audience.
+        defaultResource: async (ctx, client, oneOf) => (oneOf ? oneOf[0] : undefined),
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (ctx, resourceIndicator) => {
+          const api = APIS.get(resourceIndicator);
+          if (!api) throw new errors.InvalidTarget(`unknown audience: ${resourceIndicator}`);
+          return {
+            scope: api.scope,
+            audience: resourceIndicator,
+            accessTokenTTL: ACCESS_TOKEN_TTL,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+
+    extraTokenClaims: async (ctx, token) => (token.resourceServer ? { azp: token.clientId } : undefined),
+
+    // Always a refresh token when offline_access is requested (no prompt=consent needed), rotated
+    // on every use.
+    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+      && code.scopes.has('offline_access'),
+    rotateRefreshToken: true,
+
+    loadExistingGrant,
+
+    clientBasedCORS: (ctx, origin) => isLoopbackOrigin(origin),
+
+    ttl: {
+      AccessToken: ACCESS_TOKEN_TTL,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+    },
+
+    renderError,
+  };
+}
+
+// Auto-consent: every authorization request extends the grant with the requested OpenID scopes
+// and claims, and with all scopes of all APIs.
+async function loadExistingGrant(ctx) {
+  const { oidc } = ctx;
+  const accountId = oidc.account.accountId;
+  const { clientId } = oidc.client;
+  const grantId = oidc.result?.consent?.grantId || oidc.session.grantIdFor(clientId);
+
+  let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (!grant || grant.accountId !== accountId || grant.clientId !== clientId) {
+    grant = new oidc.provider.Grant({ accountId, clientId });
+  }
+
+  const oidcScopes = [...oidc.requestParamOIDCScopes];
+  if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+  const claims = [...oidc.requestParamClaims];
+  if (claims.length) grant.addOIDCClaims(claims);
+  for (const [identifier, api] of APIS) grant.addResourceScope(identifier, api.scope);
+
+  await grant.save();
+  return grant;
+}
+
+async function logoutSource(ctx, form) {
+  // `form` is `<form id="op.logoutForm" method="post" action="…/oidc/logout/confirm">` with a
+  // hidden `xsrf` input. Add logout=yes so that submitting it ends the whole session, a
+  // noscript button, and a script that submits it right away.
+  const completed = form.replace(
+    '</form>',
+    '<input type="hidden" name="logout" value="yes"/><noscript><button type="submit">Sign out</button></noscript></form>',
+  );
+  ctx.type = 'html';
+  ctx.body = page('Signing out', `<p>Signing you out of ${escapeHtml(ctx.host)}…</p>
+${completed}
+<script>document.getElementById('op.logoutForm').submit();</script>`);
+}
+
+async function postLogoutSuccessSource(ctx) {
+  ctx.type = 'html';
+  ctx.body = page('Signed out', '<p id="signed-out">You have been signed out.</p>');
+}
+
+async function renderError(ctx, out) {
+  ctx.type = 'html';
+  const rows = Object.entries(out)
+    .map(([k, v]) => `<p><strong>${escapeHtml(k)}</strong>: <span class="${escapeHtml(k)}">${escapeHtml(v)}</span></p>`)
+    .join('\n');
+  ctx.body = page('Error', rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login page
+// ---------------------------------------------------------------------------------------------
+function loginPage(uid, { login = '', error, clientName } = {}) {
+  const users = USERS.map((u) => `<code>${escapeHtml(u.login)}</code> / <code>${escapeHtml(u.password)}</code>`).join(', ');
+  return page('Log in', `${clientName ? `<p>to continue to ${escapeHtml(clientName)}</p>` : ''}
+${error ? `<p class="error" id="error">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login" id="login-form">
+<label for="login">Username</label>
+<input id="login" name="login" type="text" autocomplete="username" value="${escapeHtml(login)}" autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password">
+<button type="submit" id="submit">Log in</button>
+</form>
+<p><small>Test users: ${users}</small></p>`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Middleware that runs before oidc-provider's own routes
+// ---------------------------------------------------------------------------------------------
+function buildMiddleware({ provider, options, keys, faults }) {
+  const interactionRoute = /^\/interaction\/([A-Za-z0-9_-]+)$/;
+  const loginRoute = /^\/interaction\/([A-Za-z0-9_-]+)\/login$/;
+
+  async function finishConsent(ctx, details) {
+    const { Grant } = provider;
+    const accountId = details.session?.accountId;
+    const clientId = details.params.client_id;
+    let grant = details.grantId ? await Grant.find(details.grantId) : undefined;
+    if (!grant || grant.accountId !== accountId) grant = new Grant({ accountId, clientId });
+    const oidcScopes = [...splitScope(details.params.scope)].filter((s) => ['openid', 'offline_access', 'profile', 'email'].includes(s));
+    if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+    for (const [identifier, api] of APIS) grant.addResourceScope(identifier, api.scope);
+    const grantId = await grant.save();
+    return provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  async function interactionError(ctx, err) {
+    log('interaction error:', err.message);
+    ctx.status = err.statusCode || err.status || 500;
+    ctx.type = 'html';
+    ctx.body = page('Error', `<p class="error">${escapeHtml(err.error || 'server_error')}: ${escapeHtml(err.error_description || err.message)}</p>`);
+  }
+
+  return async function localIdpMiddleware(ctx, next) {
+    const { path, method } = ctx;
+
+    // ---- test controls -----------------------------------------------------------------------
+    if (path.startsWith('/__test/')) {
+      if (!options.testControls) return next();
+      if (path === '/__test/health' && method === 'GET') {
+        ctx.type = 'text/plain';
+        ctx.body = 'ok';
+        return undefined;
+      }
+      if (path === '/__test/faults' && method === 'GET') {
+        ctx.body = { ...faults };
+        return undefined;
+      }
+      if (path === '/__test/faults' && method === 'POST') {
+        let body;
+        try {
+          const raw = await readRawBody(ctx);
+          body = raw ? JSON.parse(raw) : {};
+        } catch {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: 'body must be JSON' };
+          return undefined;
+        }
+        if ('wrongJwks' in body) faults.wrongJwks = body.wrongJwks === true;
+        if ('tokenError' in body) {
+          faults.tokenError = typeof body.tokenError === 'string' && body.tokenError ? body.tokenError : null;
+        }
+        log('faults:', JSON.stringify(faults));
+        ctx.status = 204;
+        return undefined;
+      }
+      return next();
+    }
+
+    // ---- faults ----------------------------------------------------------------------------
+    if (options.testControls && faults.wrongJwks && path === '/.well-known/jwks.json' && method === 'GET') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = 'application/jwk-set+json; charset=utf-8';
+      ctx.body = JSON.stringify(keys.wrongPublic);
+      return undefined;
+    }
+    if (options.testControls && faults.tokenError && path === '/oauth/token' && method === 'POST') {
+      const error = faults.tokenError;
+      faults.tokenError = null;
+      ctx.status = 400;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.set('Pragma', 'no-cache');
+      ctx.body = { error, error_description: `injected ${error} fault` };
+      return undefined;
+    }
+
+    // ---- Auth0 `audience` ---------------------------------------------------------------
+    if (path === '/authorize' && method === 'GET') {
+      const params = rewriteAuthorizationParams({ ...ctx.query });
+      ctx.querystring = querystring.stringify(params);
+      return next();
+    }
+    if ((path === '/authorize' || path === '/oauth/par') && method === 'POST'
+      && ctx.is('application/x-www-form-urlencoded')) {
+      setForm(ctx, rewriteAuthorizationParams(await readForm(ctx)));
+      return next();
+    }
+    if ((path === '/oauth/token' || path === '/oauth/revoke') && method === 'POST'
+      && ctx.is('application/x-www-form-urlencoded', 'application/json')) {
+      const form = await readForm(ctx);
+      if (form.audience !== undefined) {
+        // The code exchange takes the audience given on /authorize; refresh_token maps it.
+        if (form.grant_type === 'refresh_token' && form.resource === undefined) form.resource = form.audience;
+        delete form.audience;
+      }
+      if (form.grant_type === 'refresh_token' && typeof form.resource === 'string' && typeof form.refresh_token === 'string') {
+        // oidc-provider rotates (consumes) the refresh token before it checks the resource, so
+        // a wrong audience would burn the token and its next use would revoke the whole grant.
+        // Refuse such requests up front instead, leaving the refresh token usable.
+        const refreshToken = await provider.RefreshToken.find(form.refresh_token);
+        if (refreshToken && !refreshToken.consumed && !refreshToken.resourceIndicators.has(form.resource)) {
+          ctx.status = 400;
+          ctx.set('Cache-Control', 'no-store');
+          ctx.set('Pragma', 'no-cache');
+          ctx.body = {
+            error: 'invalid_target',
+            error_description: `the refresh token was not issued for audience ${form.resource}`,
+          };
+          return undefined;
+        }
+      }
+      setForm(ctx, form);
+      return next();
+    }
+
+    // ---- Auth0 /v2/logout --------------------------------------------------------------
+    if (path === '/v2/logout' && method === 'GET') {
+      try {
+        const session = await provider.Session.get(ctx);
+        if (session && !session.new) await session.destroy();
+      } catch (err) {
+        log('v2/logout: could not load session:', err.message);
+      }
+      for (const name of ['_session', '_session.sig', '_session.legacy', '_session.legacy.sig']) {
+        ctx.cookies.set(name, null, { path: '/', httpOnly: true, overwrite: true });
+      }
+      ctx.set('Cache-Control', 'no-store');
+      const { returnTo } = ctx.query;
+      if (typeof returnTo === 'string' && isLoopbackUrl(returnTo)) {
+        ctx.status = 302;
+        ctx.redirect(returnTo);
+        return undefined;
+      }
+      ctx.type = 'html';
+      ctx.body = page('Signed out', returnTo
+        ? `<p id="signed-out">You have been signed out.</p><p class="error">returnTo is not a loopback URL and was ignored: ${escapeHtml(returnTo)}</p>`
+        : '<p id="signed-out">You have been signed out.</p>');
+      return undefined;
+    }
+
+    // ---- interactions ------------------------------------------------------------------
+    let match = interactionRoute.exec(path);
+    if (match && method === 'GET') {
+      try {
+        const details = await provider.interactionDetails(ctx.req, ctx.res);
+        if (details.uid !== match[1]) throw new errors.SessionNotFound('interaction mismatch');
+        ctx.set('Cache-Control', 'no-store');
+        if (details.prompt.name === 'consent') {
+          const returnTo = await finishConsent(ctx, details);
+          ctx.status = 303;
+          ctx.redirect(returnTo);
+          return undefined;
+        }
+        const client = await provider.Client.find(details.params.client_id);
+        ctx.type = 'html';
+        ctx.body = loginPage(details.uid, {
+          login: details.params.login_hint || '',
+          clientName: client?.clientName || details.params.client_id,
+        });
+      } catch (err) {
+        await interactionError(ctx, err);
+      }
+      return undefined;
+    }
+
+    match = loginRoute.exec(path);
+    if (match && method === 'POST') {
+      try {
+        const details = await provider.interactionDetails(ctx.req, ctx.res);
+        if (details.uid !== match[1]) throw new errors.SessionNotFound('interaction mismatch');
+        const form = await readForm(ctx);
+        const user = checkCredentials(form.login, form.password);
+        ctx.set('Cache-Control', 'no-store');
+        if (!user) {
+          ctx.status = 200;
+          ctx.type = 'html';
+          ctx.body = loginPage(details.uid, { login: form.login, error: 'Wrong username or password.' });
+          return undefined;
+        }
+        if (details.session?.accountId && details.session.accountId !== user.claims.sub) {
+          // Another user is signed in (prompt=login). oidc-provider would answer the resume with
+          // an auto-submitting logout form; end the old session here instead so that a plain
+          // HTTP client just follows redirects.
+          const old = details.session.uid ? await provider.Session.findByUid(details.session.uid) : undefined;
+          if (old) await old.destroy();
+          delete details.session.uid;
+          await details.save(details.exp - Math.floor(Date.now() / 1000));
+        }
+        const returnTo = await provider.interactionResult(ctx.req, ctx.res, {
+          login: { accountId: user.claims.sub, remember: true },
+        }, { mergeWithLastSubmission: false });
+        ctx.status = 303;
+        ctx.redirect(returnTo);
+      } catch (err) {
+        await interactionError(ctx, err);
+      }
+      return undefined;
+    }
+
+    return next();
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up
+// ---------------------------------------------------------------------------------------------
+async function main() {
+  const options = parseCommandLine(process.argv.slice(2));
+
+  // Listen first: the issuer must carry the real port.
+  const server = http.createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}/`;
+
+  const keys = generateKeys();
+  const faults = { wrongJwks: false, tokenError: null };
+  const provider = new Provider(issuer, buildConfiguration({ ...options, keys }));
+
+  // Accept any loopback redirect_uri / post_logout_redirect_uri on any port (RFC 8252 style).
+  const { redirectUriAllowed, postLogoutRedirectUriAllowed } = provider.Client.prototype;
+  provider.Client.prototype.redirectUriAllowed = function allowLoopback(value) {
+    return isLoopbackUrl(value) || redirectUriAllowed.call(this, value);
+  };
+  provider.Client.prototype.postLogoutRedirectUriAllowed = function allowLoopback(value) {
+    return isLoopbackUrl(value) || postLogoutRedirectUriAllowed.call(this, value);
+  };
+  // Always put `sid` into ID tokens, as Auth0 does.
+  provider.Client.prototype.includeSid = () => true;
+
+  provider.use(buildMiddleware({
+    provider, options, keys, faults,
+  }));
+
+  for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'revocation.error']) {
+    provider.on(event, (ctx, err) => {
+      log(`${event}: ${err?.error || err?.name || 'error'}: ${err?.error_description || err?.message || ''}`);
+    });
+  }
+
+  server.on('request', provider.callback());
+
+  let stopping = false;
+  const shutdown = (reason) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${reason})`);
+    server.close(() => process.exit(0));
+    server.closeAllConnections?.();
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (options.exitOnStdinClose) {
+    process.stdin.on('end', () => shutdown('stdin closed'));
+    process.stdin.on('close', () => shutdown('stdin closed'));
+    process.stdin.on('error', () => shutdown('stdin error'));
+    process.stdin.resume();
+  }
+
+  log(`issuer ${issuer} (listening on ${options.host}:${port}), client ${options.clientId}${options.testControls ? ', test controls on' : ''}`);
+  process.stdout.write(`LOCAL_IDP_READY ${JSON.stringify({ issuer, port })}\n`);
+}
+
+main().catch((err) => {
+  log('failed to start:', err?.stack || err);
+  process.exit(1);
+});
