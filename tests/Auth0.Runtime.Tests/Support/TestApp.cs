@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Sockets;
+using Auth0.Minimal.Sample;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Auth0.Minimal.Tests.Support;
+
+[Auth0Config]
+public partial class TestAuthConfig;
+
+/// <summary>A real Kestrel app on 127.0.0.1 wired exactly as a user would: AddAuth0Generated + MapAuth0Generated.</summary>
+public sealed class TestApp : IAsyncDisposable
+{
+    public const string Secret = "e2e-test-secret-0123456789abcdefghijklmnopqrstuv";
+    private readonly WebApplication _app;
+
+    private TestApp(WebApplication app, string baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    public string BaseUrl { get; }
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestApp> StartAsync(IdpFixture idp, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var port = FreePort();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var values = new Dictionary<string, string?>
+        {
+            ["AUTH0_DOMAIN"] = idp.Issuer,
+            ["AUTH0_CLIENT_ID"] = LocalIdentityProvider.ClientId,
+            ["AUTH0_CLIENT_SECRET"] = LocalIdentityProvider.ClientSecret,
+            ["AUTH0_SECRET"] = Secret,
+            ["APP_BASE_URL"] = baseUrl,
+            ["AUTH0_ALLOW_INSECURE_REQUESTS"] = "true",
+        };
+        configure?.Invoke(values);
+        builder.Configuration.AddInMemoryCollection(values);
+        builder.WebHost.UseUrls(baseUrl);
+        builder.Services.AddAuth0Generated(builder.Configuration);
+
+        var app = builder.Build();
+        app.MapAuth0Generated();
+        app.MapGet("/api/me", (HttpContext context) =>
+            Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
+        app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
+        app.MapGet("/plain", () => Results.Text("plain"));
+        await app.StartAsync();
+        return new TestApp(app, baseUrl);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
