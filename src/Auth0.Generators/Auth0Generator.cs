@@ -1,0 +1,60 @@
+using Auth0.Generators.Emitting;
+using Auth0.Generators.Model;
+using Auth0.Generators.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace Auth0.Generators
+{
+    /// <summary>
+    /// Generates the Auth0 routes, <c>AddAuth0Generated</c> and <c>MapAuth0Generated</c> from the class marked [Auth0Config].
+    /// </summary>
+    [Generator(LanguageNames.CSharp)]
+    public sealed class Auth0Generator : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var configs = context.SyntaxProvider
+                .ForAttributeWithMetadataName(ConfigParser.ConfigAttributeMetadataName, ConfigParser.IsCandidate, ConfigParser.Parse)
+                .WithTrackingName(TrackingNames.ConfigClasses);
+
+            var generation = configs
+                .Collect()
+                .WithTrackingName(TrackingNames.AllConfigClasses)
+                .Select(ConfigSelection.Select)
+                .WithTrackingName(TrackingNames.Selection);
+
+            var diagnostics = generation
+                .Select(static (model, _) => model.Diagnostics)
+                .WithTrackingName(TrackingNames.Diagnostics);
+            context.RegisterSourceOutput(diagnostics, static (spc, items) =>
+            {
+                foreach (var item in items)
+                {
+                    spc.ReportDiagnostic(item.ToDiagnostic());
+                }
+            });
+
+            // Each file gets the narrowest input it needs, so unrelated changes leave it cached.
+            var routesFile = generation
+                .Select(static (model, _) => model.Config is null ? null : RoutesFileModel.From(model.Config))
+                .WithTrackingName(TrackingNames.RoutesFile);
+            context.RegisterSourceOutput(routesFile, RoutesEmitter.Emit);
+
+            // With an invalid config the extension methods still exist (as stubs), so call sites
+            // compile and the AUTH diagnostics are the only errors the user sees.
+            var endpointsFile = generation
+                .Select(static (model, _) => model.Config is not null ? new EndpointsFileModel(model.Config.Routes)
+                    : model.HasInvalidConfig ? new EndpointsFileModel(null)
+                    : null)
+                .WithTrackingName(TrackingNames.EndpointsFile);
+            context.RegisterSourceOutput(endpointsFile, EndpointsEmitter.Emit);
+
+            var servicesFile = generation
+                .Select(static (model, _) => model.Config is not null ? new ServicesFileModel(model.Config.FullyQualifiedName)
+                    : model.HasInvalidConfig ? new ServicesFileModel(null)
+                    : null)
+                .WithTrackingName(TrackingNames.ServicesFile);
+            context.RegisterSourceOutput(servicesFile, ServicesEmitter.Emit);
+        }
+    }
+}

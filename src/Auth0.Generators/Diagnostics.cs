@@ -1,0 +1,75 @@
+using Microsoft.CodeAnalysis;
+
+namespace Auth0.Generators
+{
+    /// <summary>Every diagnostic the Auth0 source generator reports.</summary>
+    internal static class Diagnostics
+    {
+        public const string Category = "Auth0.Minimal";
+
+        public static readonly DiagnosticDescriptor ClassNotPartial = Create(
+            "AUTH0001",
+            "Auth0 configuration class must be partial",
+            "Make '{0}' partial: the Auth0 source generator adds a 'Routes' property to '{1}', so it and every type that contains it must be declared 'partial'",
+            "The source generator adds members to the class marked [Auth0Config], which is only possible for partial types.");
+
+        public static readonly DiagnosticDescriptor InvalidRoutePath = Create(
+            "AUTH0002",
+            "Invalid Auth0 route path",
+            "'{0}' is set to '{1}', which is not a valid route path: it must start with '/' and must not contain whitespace, '?', '#', '{{' or '}}'",
+            "Auth0 routes are mapped as literal paths, so they must be absolute and free of query, fragment and route-parameter syntax.");
+
+        public static readonly DiagnosticDescriptor DuplicateRoutePath = Create(
+            "AUTH0003",
+            "Duplicate Auth0 route path",
+            "'{0}' and '{1}' both use the path '{2}'; give each Auth0 route its own path (paths compare case-insensitively, ignoring a trailing '/')",
+            "Two mapped Auth0 routes with the same path would make requests ambiguous at run time.");
+
+        public static readonly DiagnosticDescriptor MultipleConfigClasses = Create(
+            "AUTH0004",
+            "More than one Auth0 configuration class",
+            "Remove [Auth0Config] from '{0}': '{1}' is already the Auth0 configuration class, and a compilation can have only one because the generated AddAuth0Generated and MapAuth0Generated would be ambiguous",
+            "Only one class in a compilation may be marked [Auth0Config]; code is generated for the first one only.");
+
+        public static readonly DiagnosticDescriptor NonConstantRoutePath = Create(
+            "AUTH0005",
+            "Auth0 route path must be a constant string",
+            "The value of '{0}' is null or not a compile-time constant string; use a string literal or a 'const string' so the path is known while compiling",
+            "The source generator reads route paths at compile time, so each must be a non-null constant.");
+
+        public static readonly DiagnosticDescriptor GenericConfigClass = Create(
+            "AUTH0006",
+            "Auth0 configuration class must not be generic",
+            "Remove the type parameters from '{0}' and the types containing it: the generated code refers to the Auth0 configuration class without type arguments",
+            "Generated code refers to the configuration class by name, which is not possible for an open generic type.");
+
+        public static readonly DiagnosticDescriptor InaccessibleConfigClass = Create(
+            "AUTH0007",
+            "Auth0 configuration class must be accessible in its assembly",
+            "Make '{0}' internal or public, and the types containing it too: the generated AddAuth0Generated method refers to it from outside the class",
+            "Generated extension methods read the configuration class's Routes property, so the class cannot be private, protected or file-local.");
+
+        public static DiagnosticDescriptor GetById(string id) => id switch
+        {
+            "AUTH0001" => ClassNotPartial,
+            "AUTH0002" => InvalidRoutePath,
+            "AUTH0003" => DuplicateRoutePath,
+            "AUTH0004" => MultipleConfigClasses,
+            "AUTH0005" => NonConstantRoutePath,
+            "AUTH0006" => GenericConfigClass,
+            "AUTH0007" => InaccessibleConfigClass,
+            _ => throw new System.ArgumentOutOfRangeException(nameof(id), id, "Unknown Auth0 diagnostic id."),
+        };
+
+        private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string description) =>
+            new(
+                id,
+                title,
+                messageFormat,
+                Category,
+                DiagnosticSeverity.Error,
+                isEnabledByDefault: true,
+                description: description,
+                helpLinkUri: "https://github.com/auth0-minimal/auth0-minimal/blob/main/docs/diagnostics/" + id + ".md");
+    }
+}

@@ -1,0 +1,62 @@
+namespace Auth0.Generators.Model
+{
+    /// <summary>A type that encloses the configuration class; it needs a matching partial declaration.</summary>
+    /// <param name="Keyword">The declaration keyword(s), for example <c>class</c> or <c>record struct</c>.</param>
+    /// <param name="Name">The identifier as written, keeping a leading '@'.</param>
+    internal sealed record ContainingTypeModel(string Keyword, string Name, bool IsPartial);
+
+    /// <summary>Everything the generator needs from a class marked [Auth0Config].</summary>
+    /// <param name="Namespace">The containing namespace, or null for the global namespace.</param>
+    /// <param name="ClassName">The identifier as written, keeping a leading '@'.</param>
+    /// <param name="TypeKeyword"><c>class</c> or <c>record</c>.</param>
+    /// <param name="FullyQualifiedName">The <c>global::</c>-qualified name used from generated code.</param>
+    /// <param name="ContainingTypes">Enclosing types, outermost first.</param>
+    internal sealed record ConfigClassModel(
+        string? Namespace,
+        string ClassName,
+        string TypeKeyword,
+        string Accessibility,
+        bool IsPartial,
+        string FullyQualifiedName,
+        string DisplayName,
+        EquatableArray<ContainingTypeModel> ContainingTypes,
+        RoutesModel Routes,
+        EquatableArray<ApiModel> Apis,
+        LocationInfo? Location);
+
+    /// <summary>The result of reading one [Auth0Config] class; diagnostics stay apart from the model.</summary>
+    internal sealed record ConfigParseResult(ConfigClassModel Config, EquatableArray<DiagnosticInfo> Diagnostics);
+
+    /// <summary>
+    /// What the whole compilation generates: the class to emit for (null when there is none or it has
+    /// errors) and every diagnostic to report.
+    /// </summary>
+    /// <param name="HasInvalidConfig">A class is marked [Auth0Config] but has errors, so only stubs are emitted.</param>
+    internal sealed record GenerationModel(ConfigClassModel? Config, bool HasInvalidConfig, EquatableArray<DiagnosticInfo> Diagnostics)
+    {
+        public static readonly GenerationModel Empty = new(null, false, EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    /// <summary>
+    /// The input of the routes file. It has no locations, so moving the class around does not re-emit.
+    /// </summary>
+    internal sealed record RoutesFileModel(
+        string? Namespace,
+        EquatableArray<ContainingTypeModel> ContainingTypes,
+        string TypeKeyword,
+        string ClassName,
+        RoutesModel Routes)
+    {
+        public static RoutesFileModel From(ConfigClassModel config) =>
+            new(config.Namespace, config.ContainingTypes, config.TypeKeyword, config.ClassName, config.Routes);
+    }
+}
+
+namespace Auth0.Generators.Model
+{
+    /// <summary>The input of the endpoints file; null <paramref name="Routes"/> means emit a stub.</summary>
+    internal sealed record EndpointsFileModel(RoutesModel? Routes);
+
+    /// <summary>The input of the services file; null <paramref name="ConfigTypeName"/> means emit a stub.</summary>
+    internal sealed record ServicesFileModel(string? ConfigTypeName);
+}

@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Auth0.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Auth0.Generators.Parsing
+{
+    /// <summary>Reads a class marked [Auth0Config] into a <see cref="ConfigParseResult"/>.</summary>
+    internal static class ConfigParser
+    {
+        public const string ConfigAttributeMetadataName = "Auth0.Minimal.Auth0ConfigAttribute";
+
+        private static readonly SymbolDisplayFormat NamespaceFormat = new(
+            globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
+            typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+            miscellaneousOptions: SymbolDisplayMiscellaneousOptions.EscapeKeywordIdentifiers);
+
+        public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken) =>
+            node is ClassDeclarationSyntax or RecordDeclarationSyntax;
+
+        public static ConfigParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var declaration = (TypeDeclarationSyntax)context.TargetNode;
+            var type = (INamedTypeSymbol)context.TargetSymbol;
+            var diagnostics = new List<DiagnosticInfo>();
+            var classLocation = LocationInfo.From(declaration.Identifier);
+            var displayName = type.ToDisplayString();
+
+            var isPartial = declaration.Modifiers.Any(SyntaxKind.PartialKeyword);
+            if (!isPartial)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ClassNotPartial, classLocation, displayName, displayName));
+            }
+
+            var containingTypes = new List<ContainingTypeModel>();
+            foreach (var outer in declaration.Ancestors().OfType<TypeDeclarationSyntax>().Reverse())
+            {
+                var outerIsPartial = outer.Modifiers.Any(SyntaxKind.PartialKeyword);
+                if (!outerIsPartial)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        Diagnostics.ClassNotPartial, LocationInfo.From(outer.Identifier), outer.Identifier.ValueText, displayName));
+                }
+
+                containingTypes.Add(new ContainingTypeModel(GetKeyword(outer), outer.Identifier.Text, outerIsPartial));
+            }
+
+            // IsGenericType also covers type parameters on containing types.
+            if (type.IsGenericType)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.GenericConfigClass, classLocation, displayName));
+            }
+
+            if (!IsAccessibleInAssembly(type))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InaccessibleConfigClass, classLocation, displayName));
+            }
+
+            var routes = RoutesParser.Parse(context.Attributes[0], context.SemanticModel, diagnostics, cancellationToken);
+            var apis = ApiParser.Parse(type, cancellationToken);
+
+            var model = new ConfigClassModel(
+                Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString(NamespaceFormat) : null,
+                ClassName: declaration.Identifier.Text,
+                TypeKeyword: GetKeyword(declaration),
+                Accessibility: GetAccessibility(type),
+                IsPartial: isPartial,
+                FullyQualifiedName: type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                DisplayName: displayName,
+                ContainingTypes: containingTypes.ToEquatableArray(),
+                Routes: routes,
+                Apis: apis,
+                Location: classLocation);
+
+            return new ConfigParseResult(model, diagnostics.ToEquatableArray());
+        }
+
+        private static string GetKeyword(TypeDeclarationSyntax declaration) => declaration switch
+        {
+            RecordDeclarationSyntax record when record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) => "record struct",
+            RecordDeclarationSyntax => "record",
+            _ => declaration.Keyword.ValueText,
+        };
+
+        private static bool IsAccessibleInAssembly(INamedTypeSymbol type)
+        {
+            for (var current = type; current is not null; current = current.ContainingType)
+            {
+                if (current.IsFileLocal)
+                {
+                    return false;
+                }
+
+                switch (current.DeclaredAccessibility)
+                {
+                    case Accessibility.Private:
+                    case Accessibility.Protected:
+                    case Accessibility.ProtectedAndInternal:
+                        return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static string GetAccessibility(INamedTypeSymbol type)
+        {
+            if (type.IsFileLocal)
+            {
+                return "file";
+            }
+
+            return type.DeclaredAccessibility switch
+            {
+                Accessibility.Public => "public",
+                Accessibility.Internal => "internal",
+                Accessibility.Private => "private",
+                Accessibility.Protected => "protected",
+                Accessibility.ProtectedOrInternal => "protected internal",
+                Accessibility.ProtectedAndInternal => "private protected",
+                _ => string.Empty,
+            };
+        }
+    }
+}

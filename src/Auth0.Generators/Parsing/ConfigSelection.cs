@@ -1,0 +1,45 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Auth0.Generators.Model;
+
+namespace Auth0.Generators.Parsing
+{
+    /// <summary>Picks the one configuration class to generate for and gathers every diagnostic.</summary>
+    internal static class ConfigSelection
+    {
+        public static GenerationModel Select(ImmutableArray<ConfigParseResult> results, CancellationToken cancellationToken)
+        {
+            if (results.IsDefaultOrEmpty)
+            {
+                return GenerationModel.Empty;
+            }
+
+            // Ordered by position, not by syntax tree order, so "first" does not depend on how files were added.
+            var ordered = results
+                .OrderBy(r => r.Config.Location?.FilePath ?? string.Empty, StringComparer.Ordinal)
+                .ThenBy(r => r.Config.Location?.TextSpan.Start ?? 0)
+                .ToArray();
+
+            var primary = ordered[0];
+            var diagnostics = new List<DiagnosticInfo>(primary.Diagnostics);
+            foreach (var other in ordered.Skip(1))
+            {
+                diagnostics.AddRange(other.Diagnostics);
+
+                // Two attributed parts of one partial class are a compiler error (CS0579), not a second class.
+                if (other.Config.FullyQualifiedName != primary.Config.FullyQualifiedName)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        Diagnostics.MultipleConfigClasses, other.Config.Location, other.Config.DisplayName, primary.Config.DisplayName));
+                }
+            }
+
+            // Emitting for a class with errors would add compiler errors that hide the real cause.
+            var isValid = primary.Diagnostics.IsEmpty;
+            return new GenerationModel(isValid ? primary.Config : null, !isValid, diagnostics.ToEquatableArray());
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace Auth0.Generators
+{
+    /// <summary>
+    /// Names of the incremental pipeline steps, so tests can check that each step caches.
+    /// </summary>
+    public static class TrackingNames
+    {
+        public const string ConfigClasses = "Auth0.ConfigClasses";
+        public const string AllConfigClasses = "Auth0.AllConfigClasses";
+        public const string Selection = "Auth0.Selection";
+        public const string Diagnostics = "Auth0.Diagnostics";
+        public const string RoutesFile = "Auth0.RoutesFile";
+        public const string EndpointsFile = "Auth0.EndpointsFile";
+        public const string ServicesFile = "Auth0.ServicesFile";
+
+        /// <summary>Every name above.</summary>
+        public static readonly string[] All =
+        {
+            ConfigClasses, AllConfigClasses, Selection, Diagnostics, RoutesFile, EndpointsFile, ServicesFile,
+        };
+    }
+}

@@ -1,0 +1,106 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using Auth0.Minimal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Auth0.Generators.Tests;
+
+/// <summary>Compiles user code plus generated code, loads it and checks what it does.</summary>
+public class RuntimeTests
+{
+    private const string Config = """
+        using Auth0.Minimal;
+
+        namespace MyApp;
+
+        [Auth0Config(LoginPath = "/signin", ProfilePath = "/me", EnableBackchannelLogout = false)]
+        internal partial class Auth0Setup
+        {
+        }
+        """;
+
+    [Fact]
+    public void Routes_HoldTheConfiguredValues()
+    {
+        WithLoadedAssembly(Config, assembly =>
+        {
+            var property = assembly.GetType("MyApp.Auth0Setup", throwOnError: true)!
+                .GetProperty("Routes", BindingFlags.NonPublic | BindingFlags.Static)!;
+            var routes = Assert.IsType<Auth0Routes>(property.GetValue(null));
+
+            Assert.Equal("/signin", routes.Login);
+            Assert.Equal(Auth0Routes.DefaultCallback, routes.Callback);
+            Assert.Equal(Auth0Routes.DefaultLogout, routes.Logout);
+            Assert.Equal("/me", routes.Profile);
+            Assert.Equal(Auth0Routes.DefaultAccessToken, routes.AccessToken);
+            Assert.Equal(Auth0Routes.DefaultBackchannelLogout, routes.BackchannelLogout);
+            Assert.True(routes.EnableAccessTokenEndpoint);
+            Assert.False(routes.EnableBackchannelLogout);
+            Assert.Same(routes, property.GetValue(null));
+        });
+    }
+
+    [Fact]
+    public async Task MapAuth0Generated_RegistersTheEnabledEndpoints()
+    {
+        await WithLoadedAssemblyAsync(Config, async assembly =>
+        {
+            await using var app = WebApplication.CreateSlimBuilder().Build();
+            var map = assembly.GetType("Microsoft.AspNetCore.Builder.Auth0GeneratedEndpointRouteBuilderExtensions", throwOnError: true)!
+                .GetMethod("MapAuth0Generated")!;
+
+            Assert.IsType<RouteGroupBuilder>(map.Invoke(null, [app]));
+
+            var endpoints = ((IEndpointRouteBuilder)app).DataSources
+                .SelectMany(d => d.Endpoints)
+                .OfType<RouteEndpoint>()
+                .Select(e => (
+                    Path: e.RoutePattern.RawText,
+                    Method: Assert.Single(e.Metadata.GetRequiredMetadata<HttpMethodMetadata>().HttpMethods),
+                    Name: e.Metadata.GetRequiredMetadata<IEndpointNameMetadata>().EndpointName))
+                .OrderBy(e => e.Name, StringComparer.Ordinal)
+                .ToArray();
+
+            Assert.Equal(
+                [
+                    ("/auth/access-token", "GET", "Auth0AccessToken"),
+                    ("/auth/callback", "GET", "Auth0Callback"),
+                    ("/signin", "GET", "Auth0Login"),
+                    ("/auth/logout", "GET", "Auth0Logout"),
+                    ("/me", "GET", "Auth0Profile"),
+                ],
+                endpoints);
+        });
+    }
+
+    private static void WithLoadedAssembly(string source, Action<Assembly> test) =>
+        WithLoadedAssemblyAsync(source, a =>
+        {
+            test(a);
+            return Task.CompletedTask;
+        }).GetAwaiter().GetResult();
+
+    private static async Task WithLoadedAssemblyAsync(string source, Func<Assembly, Task> test)
+    {
+        var run = GeneratorHarness.Run(source, Sources.Program);
+        Assert.Empty(run.GeneratorDiagnostics);
+
+        using var image = new MemoryStream();
+        var emit = run.OutputCompilation.Emit(image);
+        Assert.True(emit.Success, string.Join(Environment.NewLine, emit.Diagnostics));
+        image.Position = 0;
+
+        // Collectible, and resolving the runtime from the default context so Auth0Routes is the test's own type.
+        var context = new AssemblyLoadContext("Auth0.Generators.Tests.Generated", isCollectible: true);
+        try
+        {
+            await test(context.LoadFromStream(image));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+}
