@@ -18,7 +18,8 @@ if (string.IsNullOrEmpty(config["AUTH0_DOMAIN"]) && string.IsNullOrEmpty(config[
         ["AUTH0_ALLOW_INSECURE_REQUESTS"] = "true",
     };
     if (string.IsNullOrEmpty(config["AUTH0_SECRET"])) local["AUTH0_SECRET"] = "local-development-secret-not-for-production-0123456789";
-    if (string.IsNullOrEmpty(config["APP_BASE_URL"])) local["APP_BASE_URL"] = "http://localhost:3000";
+    if (string.IsNullOrEmpty(config["APP_BASE_URL"]))
+        local["APP_BASE_URL"] = FirstUrl(config["urls"] ?? config["ASPNETCORE_URLS"]) ?? "http://localhost:3000";
     config.AddInMemoryCollection(local);
 }
 
@@ -58,3 +59,7 @@ if (localIdp is not null)
 }
 
 app.Run();
+
+// With --urls and no APP_BASE_URL, the first listening URL is the public one (local development only).
+static string? FirstUrl(string? urls) =>
+    urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()?.Replace("://0.0.0.0", "://localhost").Replace("://*", "://localhost").Replace("://+", "://localhost").TrimEnd('/');
