@@ -61,7 +61,7 @@ internal sealed class Auth0AuthenticationHandler(
             Response.Headers.Location = login + "?returnTo=" + Uri.EscapeDataString(original.ToString());
             return Task.CompletedTask;
         }
-        return PlainResponses.JsonErrorAsync(Context, 401, Auth0ErrorCodes.MissingSession, "The user does not have an active session.");
+        return PlainResponses.NotAuthenticatedAsync(Context);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)

@@ -50,7 +50,7 @@ internal sealed partial class Auth0Endpoints(
             return;
         }
 
-        var parameters = new List<KeyValuePair<string, string>> { new("scope", settings.Options.Scope) };
+        var parameters = new List<KeyValuePair<string, string>> { new("scope", settings.ScopeFor(settings.Options.Audience)) };
         if (!string.IsNullOrEmpty(settings.Options.Audience)) SetParameter(parameters, "audience", settings.Options.Audience);
         foreach (var (key, value) in settings.Options.AuthorizationParameters)
             if (!ProtectedParameters.Contains(key)) SetParameter(parameters, key, value);
@@ -333,13 +333,27 @@ internal sealed partial class Auth0Endpoints(
 
     public async Task AccessTokenAsync(HttpContext context)
     {
+        var query = context.Request.Query;
+        var options = new AccessTokenOptions
+        {
+            Audience = First(query, "audience"),
+            Scope = First(query, "scope"),
+            MergeScopes = First(query, "mergeScopes") != "false",
+        };
+        if (!Scopes.IsValid(options.Scope) || options.Scope?.Length > 2048 || options.Audience?.Length > 2048)
+        {
+            await PlainResponses.JsonErrorAsync(context, 400, "invalid_request", "The audience or scope parameter is invalid.");
+            return;
+        }
+
         AccessTokenResult token;
         try
         {
-            token = await tokenService.GetAccessTokenAsync(context, ct: context.RequestAborted);
+            token = await tokenService.GetAccessTokenAsync(context, options, context.RequestAborted);
         }
         catch (AccessTokenException ex)
         {
+            if (ex.Code == Auth0ErrorCodes.SessionExpired) Auth0RequestState.For(context).Delete();
             await PlainResponses.JsonErrorAsync(context, 401, ex.Code, ex.Message);
             return;
         }

@@ -14,7 +14,12 @@ public static class Auth0ServiceCollectionExtensions
     /// <summary>Registers the Auth0 runtime. Called by the generated <c>AddAuth0Generated</c>.</summary>
     /// <exception cref="Auth0ConfigurationException">Settings are missing or invalid (thrown when the app starts).</exception>
     public static IServiceCollection AddAuth0Core(this IServiceCollection services, IConfiguration configuration,
-        Auth0Routes routes, Action<Auth0Options>? configure = null)
+        Auth0Routes routes, Action<Auth0Options>? configure = null) =>
+        AddAuth0Core(services, configuration, routes, [], configure);
+
+    /// <summary>Registers the Auth0 runtime with the APIs declared by <see cref="Auth0ApiAttribute"/>.</summary>
+    public static IServiceCollection AddAuth0Core(this IServiceCollection services, IConfiguration configuration,
+        Auth0Routes routes, IReadOnlyList<Auth0ApiDefinition> apis, Action<Auth0Options>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -25,6 +30,7 @@ public static class Auth0ServiceCollectionExtensions
         {
             var options = new Auth0Options();
             var errors = new List<string>();
+            foreach (var api in apis) options.Apis.Add(api);
             Auth0ConfigurationBinder.Bind(configuration, options, errors);
             configure?.Invoke(options);
             return Auth0Settings.Create(options, routes, errors);
@@ -37,8 +43,11 @@ public static class Auth0ServiceCollectionExtensions
         services.AddSingleton<IdTokenValidator>();
         services.AddSingleton<SessionCookieStore>();
         services.AddSingleton<TransactionStore>();
+        services.AddSingleton<Tokens.RefreshCoordinator>();
         services.AddSingleton(sp => new Auth0TokenService(
-            sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TokenEndpointClient>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TokenEndpointClient>(), sp.GetRequiredService<IdTokenValidator>(),
+            sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Auth0TokenService>>()));
+        services.AddHttpContextAccessor();
         services.AddSingleton<Auth0Endpoints>();
         services.AddHostedService<Auth0StartupValidation>();
 

@@ -32,6 +32,14 @@ internal static class PlainResponses
             Auth0JsonContext.Default.ErrorResponse, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>The 401 body nextjs-auth0's withApiAuthRequired sends.</summary>
+    public static Task NotAuthenticatedAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.WriteAsync("""{"error":"not_authenticated","description":"The user does not have an active session or is not authenticated"}""", context.RequestAborted);
+    }
+
     public static void Redirect(HttpContext context, string location, int status = StatusCodes.Status307TemporaryRedirect)
     {
         context.Response.StatusCode = status;

@@ -32,6 +32,15 @@ internal static class Auth0ConfigurationBinder
         if (ReadBool(Read("AllowInsecureRequests", "AUTH0_ALLOW_INSECURE_REQUESTS"), "AUTH0_ALLOW_INSECURE_REQUESTS", errors) is { } insecure)
             options.AllowInsecureRequests = insecure;
 
+        var buffer = Read("TokenRefreshBuffer", "AUTH0_TOKEN_REFRESH_BUFFER");
+        if (buffer is not null)
+        {
+            if (long.TryParse(buffer.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds <= 86400)
+                options.TokenRefreshBuffer = TimeSpan.FromSeconds(seconds);
+            else
+                errors.Add($"AUTH0_TOKEN_REFRESH_BUFFER: '{buffer}' is not a whole number of seconds between 0 and 86400.");
+        }
+
         var strategy = Read("LogoutStrategy", "AUTH0_LOGOUT_STRATEGY");
         if (strategy is not null)
         {

@@ -39,6 +39,12 @@ public sealed class Auth0Options
     /// <summary>One transaction cookie per login attempt, so parallel tabs both succeed (default true).</summary>
     public bool EnableParallelTransactions { get; set; } = true;
 
+    /// <summary>Refresh this long before the access token expires (default 0). Env: AUTH0_TOKEN_REFRESH_BUFFER (seconds).</summary>
+    public TimeSpan TokenRefreshBuffer { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The APIs declared with <see cref="Auth0ApiAttribute"/>; filled by the generated code.</summary>
+    public IList<Auth0ApiDefinition> Apis { get; } = new List<Auth0ApiDefinition>();
+
     public SessionOptions Session { get; } = new();
     public TransactionCookieOptions TransactionCookie { get; } = new();
 }
@@ -73,3 +79,6 @@ public sealed class TransactionCookieOptions
     public string Prefix { get; set; } = "__txn_";
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(1);
 }
+
+/// <summary>An API the app calls: its audience, the scope to ask for, and where it lives.</summary>
+public sealed record Auth0ApiDefinition(string Name, string Audience, string? Scope = null, string? BaseAddress = null, bool UseDPoP = false);

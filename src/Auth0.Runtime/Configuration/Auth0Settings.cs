@@ -19,6 +19,17 @@ internal sealed class Auth0Settings
     public required bool SecureCookies { get; init; }
     public string CallbackUrl => field ??= RouteUrl(Routes.Callback);
 
+    /// <summary>
+    /// The scope to ask for with an audience: a declared API's scope (plus the login scope when it is the login
+    /// audience), otherwise the login scope.
+    /// </summary>
+    public string ScopeFor(string? audience)
+    {
+        var api = audience is null ? null : Options.Apis.FirstOrDefault(a => a.Audience == audience);
+        if (api is null) return Options.Scope;
+        return audience == Options.Audience ? Scopes.Merge(Options.Scope, api.Scope) : api.Scope ?? "";
+    }
+
     public CookieSettings SessionCookie => new(Options.Session.Cookie.Name, Options.Session.Cookie.Path,
         Options.Session.Cookie.Domain, SecureCookies, Options.Session.Cookie.SameSite);
 
@@ -85,6 +96,17 @@ internal sealed class Auth0Settings
             errors.Add("Session.InactivityDuration must be positive.");
         if (options.ClockTolerance < TimeSpan.Zero || options.ClockTolerance > TimeSpan.FromMinutes(5))
             errors.Add("ClockTolerance must be between 0 and 5 minutes.");
+        if (options.TokenRefreshBuffer < TimeSpan.Zero)
+            errors.Add("TokenRefreshBuffer must be a non-negative number of seconds.");
+        foreach (var api in options.Apis)
+        {
+            if (!Uri.TryCreate(api.Audience, UriKind.Absolute, out _))
+                errors.Add($"API '{api.Name}': audience '{api.Audience}' is not an absolute URI.");
+            if (!Scopes.IsValid(api.Scope))
+                errors.Add($"API '{api.Name}': scope '{api.Scope}' has characters a scope cannot have.");
+            if (api.BaseAddress is not null && !(Uri.TryCreate(api.BaseAddress, UriKind.Absolute, out var b) && (b.Scheme == Uri.UriSchemeHttps || b.Scheme == Uri.UriSchemeHttp)))
+                errors.Add($"API '{api.Name}': base address '{api.BaseAddress}' is not an absolute http(s) URL.");
+        }
         if (options.HttpTimeout <= TimeSpan.Zero)
             errors.Add("HttpTimeout must be positive.");
 

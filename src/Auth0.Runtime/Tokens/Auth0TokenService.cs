@@ -1,64 +1,234 @@
+using System.Text.Json;
 using Auth0.Minimal.Configuration;
 using Auth0.Minimal.Protocol;
 using Auth0.Minimal.Sessions;
+using Auth0.Minimal.Tokens;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Auth0.Minimal;
 
-/// <summary>Access tokens for the signed-in user (the counterpart of nextjs-auth0's <c>getAccessToken</c>).</summary>
-public sealed class Auth0TokenService
+/// <summary>
+/// Access tokens for the signed-in user, for the login audience or any API (the counterpart of nextjs-auth0's
+/// <c>getAccessToken</c>). Refreshes when needed, one refresh at a time per refresh token, and saves the updated
+/// session once on the response.
+/// </summary>
+public sealed partial class Auth0TokenService
 {
     private readonly Auth0Settings _settings;
     private readonly TokenEndpointClient _tokens;
+    private readonly IdTokenValidator _idTokens;
+    private readonly RefreshCoordinator _coordinator;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
 
-    internal Auth0TokenService(Auth0Settings settings, TokenEndpointClient tokens, TimeProvider time)
+    internal Auth0TokenService(Auth0Settings settings, TokenEndpointClient tokens, IdTokenValidator idTokens,
+        RefreshCoordinator coordinator, TimeProvider time, ILogger<Auth0TokenService> logger)
     {
         _settings = settings;
         _tokens = tokens;
+        _idTokens = idTokens;
+        _coordinator = coordinator;
         _time = time;
+        _logger = logger;
     }
 
-    /// <summary>The login access token, refreshed when it has expired. The updated session is saved on the response.</summary>
-    public async Task<AccessTokenResult> GetAccessTokenAsync(HttpContext context, bool forceRefresh = false, CancellationToken ct = default)
+    public Task<AccessTokenResult> GetAccessTokenAsync(HttpContext context, CancellationToken ct = default) =>
+        GetAccessTokenAsync(context, null, ct);
+
+    /// <exception cref="AccessTokenException">
+    /// <c>missing_session</c>, <c>missing_refresh_token</c>, <c>failed_to_refresh_token</c> or <c>session_expired</c>.
+    /// </exception>
+    public async Task<AccessTokenResult> GetAccessTokenAsync(HttpContext context, AccessTokenOptions? options, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        options ??= new AccessTokenOptions();
         var state = Auth0RequestState.For(context);
         var session = state.Session
             ?? throw new AccessTokenException(Auth0ErrorCodes.MissingSession, "The user does not have an active session.");
-        var tokenSet = session.TokenSet;
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
 
-        var expired = tokenSet.ExpiresAt is not { } exp || exp <= now;
-        if (!forceRefresh && !expired && !string.IsNullOrEmpty(tokenSet.AccessToken))
-            return new AccessTokenResult(tokenSet.AccessToken, tokenSet.ExpiresAt ?? 0, tokenSet.Scope, tokenSet.TokenType, tokenSet.Audience);
+        if (session.Internal.SessionExpiresAt is { } ceiling && now >= ceiling - 30)
+            throw new AccessTokenException(Auth0ErrorCodes.SessionExpired, "The session has expired and the user must re-authenticate.");
 
-        if (string.IsNullOrEmpty(tokenSet.RefreshToken))
+        var configAudience = _settings.Options.Audience;
+        var audience = string.IsNullOrEmpty(options.Audience) ? null : options.Audience;
+        var scope = options.MergeScopes
+            ? Scopes.Merge(_settings.ScopeFor(audience ?? configAudience), options.Scope)
+            : options.Scope ?? "";
+
+        var tokenSet = session.TokenSet;
+        var isGlobal = IsGlobal(tokenSet, audience, scope);
+        var entry = isGlobal ? null : Find(session, audience, scope);
+        var accessToken = isGlobal ? tokenSet.AccessToken : entry?.AccessToken;
+        var expiresAt = isGlobal ? tokenSet.ExpiresAt : entry?.ExpiresAt;
+
+        var refreshToken = tokenSet.RefreshToken;
+        if (string.IsNullOrEmpty(accessToken) && string.IsNullOrEmpty(refreshToken))
             throw new AccessTokenException(Auth0ErrorCodes.MissingRefreshToken,
-                "The access token has expired and a refresh token was not provided. The user needs to re-authenticate.");
+                "No access token found and a refresh token was not provided. The user needs to re-authenticate.");
+        if (string.IsNullOrEmpty(refreshToken))
+        {
+            if (expiresAt is { } e && e <= now)
+                throw new AccessTokenException(Auth0ErrorCodes.MissingRefreshToken,
+                    "The access token has expired and a refresh token was not provided. The user needs to re-authenticate.");
+            return isGlobal
+                ? new AccessTokenResult(accessToken!, expiresAt ?? 0, tokenSet.Scope, tokenSet.TokenType, tokenSet.Audience)
+                : new AccessTokenResult(accessToken!, expiresAt ?? 0, entry!.Scope, entry.TokenType, entry.Audience);
+        }
 
-        TokenEndpointResponse response;
+        var buffer = (long)_settings.Options.TokenRefreshBuffer.TotalSeconds;
+        var needsRefresh = options.ForceRefresh || string.IsNullOrEmpty(accessToken) || expiresAt is null || expiresAt <= now + buffer;
+        if (!needsRefresh)
+        {
+            return isGlobal
+                ? new AccessTokenResult(accessToken!, expiresAt ?? 0, tokenSet.Scope, tokenSet.TokenType, tokenSet.Audience)
+                : new AccessTokenResult(accessToken!, expiresAt ?? 0, entry!.Scope, entry.TokenType, entry.Audience);
+        }
+
+        // A global refresh keeps the session's own scope unless the caller asked for more; an API refresh names its scope.
+        var sendScope = isGlobal ? (string.IsNullOrEmpty(options.Scope) ? null : scope) : (string.IsNullOrEmpty(scope) ? null : scope);
+        var sendAudience = isGlobal ? (audience is null ? null : audience) : audience;
+        var response = await RefreshAsync(refreshToken, sendAudience, sendScope, ct).ConfigureAwait(false);
+        now = _time.GetUtcNow().ToUnixTimeSeconds();
+
+        if (!string.IsNullOrEmpty(response.IdToken)) await ApplyIdTokenAsync(session, response.IdToken, ct).ConfigureAwait(false);
+        var newRefresh = string.IsNullOrEmpty(response.RefreshToken) ? _coordinator.Latest(refreshToken) : response.RefreshToken;
+        var newExpiresAt = response.ExpiresIn is { } seconds ? now + seconds : (long?)null;
+        var tokenType = response.TokenType?.ToLowerInvariant();
+
+        if (isGlobal)
+        {
+            tokenSet.AccessToken = response.AccessToken;
+            tokenSet.ExpiresAt = newExpiresAt;
+            tokenSet.Scope = response.Scope ?? tokenSet.Scope;
+            if (sendScope is not null) tokenSet.RequestedScope = sendScope;
+            tokenSet.Audience ??= audience;
+            tokenSet.TokenType = tokenType;
+            tokenSet.RefreshToken = newRefresh;
+            state.Save(session);
+            return new AccessTokenResult(tokenSet.AccessToken!, newExpiresAt ?? 0, tokenSet.Scope, tokenType, tokenSet.Audience);
+        }
+
+        var granted = response.Scope ?? scope;
+        var list = session.AccessTokens ??= [];
+        var existing = Find(session, audience, scope)
+            ?? list.FirstOrDefault(t => t.Audience == audience && Scopes.Covers(t.Scope, granted, strict: true));
+        if (existing is null)
+        {
+            existing = new AccessTokenSet { Audience = audience, RequestedScope = scope };
+            list.Add(existing);
+        }
+        else if (!Scopes.Covers(existing.RequestedScope ?? existing.Scope, scope))
+        {
+            existing.RequestedScope = Scopes.Merge(existing.RequestedScope, scope);
+        }
+        existing.AccessToken = response.AccessToken;
+        existing.ExpiresAt = newExpiresAt;
+        existing.Scope = granted;
+        existing.TokenType = tokenType;
+        tokenSet.RefreshToken = newRefresh;
+        state.Save(session);
+        return new AccessTokenResult(existing.AccessToken!, newExpiresAt ?? 0, existing.Scope, tokenType, audience);
+    }
+
+    private bool IsGlobal(TokenSet tokenSet, string? audience, string scope)
+    {
+        var sessionAudience = tokenSet.Audience ?? _settings.Options.Audience;
+        if (audience is not null && audience != sessionAudience) return false;
+        if (string.IsNullOrEmpty(scope)) return true;
+        var requested = tokenSet.RequestedScope ?? _settings.ScopeFor(audience ?? sessionAudience);
+        return Scopes.Covers(requested, scope) || Scopes.Covers(tokenSet.Scope, scope);
+    }
+
+    private static AccessTokenSet? Find(Auth0Session session, string? audience, string scope)
+    {
+        if (audience is null || session.AccessTokens is null) return null;
+        AccessTokenSet? best = null;
+        foreach (var entry in session.AccessTokens)
+        {
+            if (entry.Audience != audience || !Scopes.Covers(entry.RequestedScope ?? entry.Scope, scope)) continue;
+            if (best is null || Scopes.Count(entry.Scope) < Scopes.Count(best.Scope)) best = entry;
+        }
+        return best;
+    }
+
+    private async Task<TokenEndpointResponse> RefreshAsync(string sessionRefreshToken, string? audience, string? scope, CancellationToken ct)
+    {
+        // Re-read first: a refresh on another request may already have rotated this refresh token.
+        var refreshToken = _coordinator.Latest(sessionRefreshToken);
         try
         {
-            var form = new List<KeyValuePair<string, string>>();
-            if (!string.IsNullOrEmpty(tokenSet.RequestedScope)) form.Add(new("scope", tokenSet.RequestedScope));
-            if (!string.IsNullOrEmpty(tokenSet.Audience)) form.Add(new("audience", tokenSet.Audience));
-            form.Add(new("refresh_token", tokenSet.RefreshToken));
-            form.Add(new("grant_type", "refresh_token"));
-            response = await _tokens.PostAsync(form, ct).ConfigureAwait(false);
+            return await _coordinator.RefreshAsync(refreshToken, audience, scope, rt => PostRefreshAsync(rt, audience, scope)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OAuth2Exception or HttpRequestException or OperationCanceledException or Auth0Exception)
+        catch (OAuth2Exception ex) when (ex.Error == "invalid_grant" && _coordinator.Latest(sessionRefreshToken) is var latest && latest != refreshToken)
         {
-            if (ex is OperationCanceledException && ct.IsCancellationRequested) throw;
+            // A concurrent winner rotated the token between our read and our call: use its successor, once.
+            LogRetriedAfterRotation(_logger);
+            return await RefreshWithErrorsAsync(latest, audience, scope).ConfigureAwait(false);
+        }
+        catch (OAuth2Exception ex)
+        {
+            LogRefreshFailed(_logger, ex.Error);
             throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.", ex);
         }
-
-        tokenSet.AccessToken = response.AccessToken;
-        tokenSet.ExpiresAt = response.ExpiresIn is { } seconds ? now + seconds : null;
-        tokenSet.Scope = response.Scope ?? tokenSet.Scope;
-        tokenSet.TokenType = response.TokenType?.ToLowerInvariant();
-        if (!string.IsNullOrEmpty(response.RefreshToken)) tokenSet.RefreshToken = response.RefreshToken; // rotation: keep the new one
-        if (!string.IsNullOrEmpty(response.IdToken)) tokenSet.IdToken = response.IdToken;
-        state.Save(session);
-        return new AccessTokenResult(tokenSet.AccessToken!, tokenSet.ExpiresAt ?? 0, tokenSet.Scope, tokenSet.TokenType, tokenSet.Audience);
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Auth0Exception && !ct.IsCancellationRequested)
+        {
+            LogRefreshFailed(_logger, ex.GetType().Name);
+            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.",
+                new OAuth2Exception("request_failed", ex.Message, 0));
+        }
     }
+
+    private async Task<TokenEndpointResponse> RefreshWithErrorsAsync(string refreshToken, string? audience, string? scope)
+    {
+        try
+        {
+            return await _coordinator.RefreshAsync(refreshToken, audience, scope, rt => PostRefreshAsync(rt, audience, scope)).ConfigureAwait(false);
+        }
+        catch (OAuth2Exception ex)
+        {
+            LogRefreshFailed(_logger, ex.Error);
+            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.", ex);
+        }
+    }
+
+    // Not tied to one request's cancellation: other requests may be waiting on this call.
+    private Task<TokenEndpointResponse> PostRefreshAsync(string refreshToken, string? audience, string? scope)
+    {
+        var form = new List<KeyValuePair<string, string>>();
+        if (scope is not null) form.Add(new("scope", scope));
+        if (audience is not null) form.Add(new("audience", audience));
+        form.Add(new("refresh_token", refreshToken));
+        form.Add(new("grant_type", "refresh_token"));
+        LogRefreshing(_logger, audience ?? "(login audience)");
+        return _tokens.PostAsync(form, CancellationToken.None);
+    }
+
+    private async Task ApplyIdTokenAsync(Auth0Session session, string idToken, CancellationToken ct)
+    {
+        Dictionary<string, JsonElement> claims;
+        try
+        {
+            claims = await _idTokens.ValidateAsync(idToken, expectedNonce: null, maxAge: null, ct).ConfigureAwait(false);
+        }
+        catch (IdTokenValidationException ex)
+        {
+            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The identity provider returned an invalid ID token on refresh.",
+                new OAuth2Exception("invalid_id_token", ex.Message, 200));
+        }
+        var sub = claims.TryGetValue("sub", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+        if (sub != session.User.Sub)
+            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The refreshed ID token is for another user.",
+                new OAuth2Exception("invalid_id_token", "sub changed", 200));
+        session.TokenSet.IdToken = idToken;
+        session.User = Auth0User.FilterDefaultIdTokenClaims(claims);
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Refreshing the access token for {Audience}")]
+    private static partial void LogRefreshing(ILogger logger, string audience);
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Token refresh failed: {Error}")]
+    private static partial void LogRefreshFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Refresh token was rotated by a concurrent request; retried with its successor")]
+    private static partial void LogRetriedAfterRotation(ILogger logger);
 }

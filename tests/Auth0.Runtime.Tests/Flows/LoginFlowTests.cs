@@ -72,7 +72,7 @@ public class LoginFlowTests(IdpFixture idp)
         Assert.Equal("", await after.Content.ReadAsStringAsync());
         var api = await browser.GetAsync(app.BaseUrl + "/api/me");
         Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
-        Assert.Contains("\"code\":\"missing_session\"", await api.Content.ReadAsStringAsync());
+        Assert.Equal("""{"error":"not_authenticated","description":"The user does not have an active session or is not authenticated"}""", await api.Content.ReadAsStringAsync());
     }
 
     [Fact]

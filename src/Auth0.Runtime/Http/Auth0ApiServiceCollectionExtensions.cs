@@ -1,0 +1,28 @@
+using Auth0.Minimal.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Auth0.Minimal.AspNetCore;
+
+public static class Auth0ApiServiceCollectionExtensions
+{
+    /// <summary>Name of the IHttpClientFactory client of an API declared with <see cref="Auth0ApiAttribute"/>.</summary>
+    public static string HttpClientName(string apiName) => "Auth0.Api." + apiName;
+
+    /// <summary>Registers a token client for one API. Called by the generated <c>AddAuth0Generated</c>.</summary>
+    public static IServiceCollection AddAuth0ApiTokenClient<TClient>(this IServiceCollection services,
+        Func<IHttpContextAccessor, Auth0TokenService, TClient> create) where TClient : class, IAuth0ApiTokenClient
+    {
+        services.AddSingleton(sp => create(sp.GetRequiredService<IHttpContextAccessor>(), sp.GetRequiredService<Auth0TokenService>()));
+        return services;
+    }
+
+    /// <summary>Registers the API's HttpClient: its base address, and a handler that attaches only this API's token.</summary>
+    public static IHttpClientBuilder AddAuth0ApiHttpClient<TClient>(this IServiceCollection services, string apiName, string baseAddress)
+        where TClient : class, IAuth0ApiTokenClient
+    {
+        var uri = new Uri(baseAddress, UriKind.Absolute);
+        return services.AddHttpClient(HttpClientName(apiName), client => client.BaseAddress = uri)
+            .AddHttpMessageHandler(sp => new Auth0ApiHttpHandler(sp.GetRequiredService<TClient>(), uri));
+    }
+}
