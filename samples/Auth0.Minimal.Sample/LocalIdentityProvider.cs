@@ -55,7 +55,7 @@ public sealed class LocalIdentityProvider : IAsyncDisposable
         {
             if (e.Data is null) return;
             lock (stderr) stderr.AppendLine(e.Data);
-            log?.WriteLine("[local-idp] " + e.Data);
+            log?.WriteLine(e.Data);
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

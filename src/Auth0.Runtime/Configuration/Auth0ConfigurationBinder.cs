@@ -32,13 +32,21 @@ internal static class Auth0ConfigurationBinder
         if (ReadBool(Read("AllowInsecureRequests", "AUTH0_ALLOW_INSECURE_REQUESTS"), "AUTH0_ALLOW_INSECURE_REQUESTS", errors) is { } insecure)
             options.AllowInsecureRequests = insecure;
 
+        // An API's base address can differ per environment: <NAME>_API_URL or Auth0:Apis:<Name>:BaseAddress.
+        for (var i = 0; i < options.Apis.Count; i++)
+        {
+            var api = options.Apis[i];
+            var url = Read($"Apis:{api.Name}:BaseAddress", api.Name.ToUpperInvariant() + "_API_URL");
+            if (url is not null) options.Apis[i] = api with { BaseAddress = url };
+        }
+
         var buffer = Read("TokenRefreshBuffer", "AUTH0_TOKEN_REFRESH_BUFFER");
         if (buffer is not null)
         {
             if (long.TryParse(buffer.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds <= 86400)
                 options.TokenRefreshBuffer = TimeSpan.FromSeconds(seconds);
             else
-                errors.Add($"AUTH0_TOKEN_REFRESH_BUFFER: '{buffer}' is not a whole number of seconds between 0 and 86400.");
+                errors.Add($"AUTH0_TOKEN_REFRESH_BUFFER (Auth0:TokenRefreshBuffer): '{buffer}' is not a whole number of seconds between 0 and 86400.");
         }
 
         var strategy = Read("LogoutStrategy", "AUTH0_LOGOUT_STRATEGY");
@@ -49,7 +57,7 @@ internal static class Auth0ConfigurationBinder
                 case "auto": options.LogoutStrategy = LogoutStrategy.Auto; break;
                 case "oidc": options.LogoutStrategy = LogoutStrategy.Oidc; break;
                 case "v2": options.LogoutStrategy = LogoutStrategy.V2; break;
-                default: errors.Add($"AUTH0_LOGOUT_STRATEGY: '{strategy}' is not one of auto, oidc, v2."); break;
+                default: errors.Add($"AUTH0_LOGOUT_STRATEGY (Auth0:LogoutStrategy): '{strategy}' is not one of auto, oidc, v2."); break;
             }
         }
 
@@ -66,7 +74,7 @@ internal static class Auth0ConfigurationBinder
                 case "lax": cookie.SameSite = SameSiteMode.Lax; break;
                 case "strict": cookie.SameSite = SameSiteMode.Strict; break;
                 case "none": cookie.SameSite = SameSiteMode.None; break;
-                default: errors.Add($"AUTH0_COOKIE_SAME_SITE: '{sameSite}' is not one of lax, strict, none."); break;
+                default: errors.Add($"AUTH0_COOKIE_SAME_SITE (Auth0:CookieSameSite): '{sameSite}' is not one of lax, strict, none."); break;
             }
         }
     }

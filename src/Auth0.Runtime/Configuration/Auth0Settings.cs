@@ -30,6 +30,10 @@ internal sealed class Auth0Settings
         return audience == Options.Audience ? Scopes.Merge(Options.Scope, api.Scope) : api.Scope ?? "";
     }
 
+    /// <summary>The configured base address of a declared API, after environment overrides.</summary>
+    public Uri? ApiBaseAddress(string apiName) =>
+        Options.Apis.FirstOrDefault(a => a.Name == apiName)?.BaseAddress is { } url ? new Uri(url, UriKind.Absolute) : null;
+
     public CookieSettings SessionCookie => new(Options.Session.Cookie.Name, Options.Session.Cookie.Path,
         Options.Session.Cookie.Domain, SecureCookies, Options.Session.Cookie.SameSite);
 
@@ -51,29 +55,29 @@ internal sealed class Auth0Settings
         var issuer = NormalizeIssuer(options.Domain, options.AllowInsecureRequests, errors);
 
         if (string.IsNullOrWhiteSpace(options.ClientId))
-            errors.Add("AUTH0_CLIENT_ID: missing. Set it to the application's Client ID.");
+            errors.Add("AUTH0_CLIENT_ID (Auth0:ClientId): missing. Set it to the application's Client ID.");
         if (string.IsNullOrWhiteSpace(options.ClientSecret))
-            errors.Add("AUTH0_CLIENT_SECRET: missing. Set it to the application's Client Secret.");
+            errors.Add("AUTH0_CLIENT_SECRET (Auth0:ClientSecret): missing. Set it to the application's Client Secret.");
 
         if (string.IsNullOrEmpty(options.Secret))
-            errors.Add("AUTH0_SECRET: missing. Set it to a random value of at least 32 characters (openssl rand -hex 32).");
+            errors.Add("AUTH0_SECRET (Auth0:Secret): missing. Set it to a random value of at least 32 characters (openssl rand -hex 32).");
         else if (options.Secret.Length < 32)
-            errors.Add($"AUTH0_SECRET: too short ({options.Secret.Length} characters); use at least 32 random characters (openssl rand -hex 32).");
+            errors.Add($"AUTH0_SECRET (Auth0:Secret): too short ({options.Secret.Length} characters); use at least 32 random characters (openssl rand -hex 32).");
 
         Uri? baseUri = null;
         if (string.IsNullOrWhiteSpace(options.AppBaseUrl))
-            errors.Add("APP_BASE_URL: missing. Set it to this app's public URL, e.g. https://app.example.com.");
+            errors.Add("APP_BASE_URL (Auth0:AppBaseUrl): missing. Set it to this app's public URL, e.g. https://app.example.com.");
         else if (!Uri.TryCreate(options.AppBaseUrl.Trim(), UriKind.Absolute, out baseUri)
                  || (baseUri.Scheme != Uri.UriSchemeHttp && baseUri.Scheme != Uri.UriSchemeHttps)
                  || !string.IsNullOrEmpty(baseUri.Query) || !string.IsNullOrEmpty(baseUri.Fragment) || !string.IsNullOrEmpty(baseUri.UserInfo))
         {
-            errors.Add($"APP_BASE_URL: '{options.AppBaseUrl}' is not an absolute http(s) URL without query, fragment or user info.");
+            errors.Add($"APP_BASE_URL (Auth0:AppBaseUrl): '{options.AppBaseUrl}' is not an absolute http(s) URL without query, fragment or user info.");
             baseUri = null;
         }
 
         var scopes = (options.Scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (!scopes.Contains("openid", StringComparer.Ordinal))
-            errors.Add($"AUTH0_SCOPE: '{options.Scope}' must include 'openid'.");
+            errors.Add($"AUTH0_SCOPE (Auth0:Scope): '{options.Scope}' must include 'openid'.");
 
         if (string.IsNullOrEmpty(options.SignInReturnToPath) || options.SignInReturnToPath[0] != '/'
             || options.SignInReturnToPath.StartsWith("//", StringComparison.Ordinal) || options.SignInReturnToPath.Contains('\\'))
@@ -83,9 +87,9 @@ internal sealed class Auth0Settings
         var secure = cookie.Secure ?? false;
         if (baseUri?.Scheme == Uri.UriSchemeHttps) secure = true;
         if (cookie.SameSite == SameSiteMode.None && !secure)
-            errors.Add("AUTH0_COOKIE_SAME_SITE: 'none' needs secure cookies (AUTH0_COOKIE_SECURE=true or an https APP_BASE_URL); browsers drop SameSite=None cookies that are not Secure.");
+            errors.Add("AUTH0_COOKIE_SAME_SITE (Auth0:CookieSameSite): 'none' needs secure cookies (AUTH0_COOKIE_SECURE=true or an https APP_BASE_URL); browsers drop SameSite=None cookies that are not Secure.");
         if (string.IsNullOrEmpty(cookie.Path) || cookie.Path[0] != '/')
-            errors.Add($"AUTH0_COOKIE_PATH: '{cookie.Path}' must start with '/'.");
+            errors.Add($"AUTH0_COOKIE_PATH (Auth0:CookiePath): '{cookie.Path}' must start with '/'.");
         if (!IsCookieName(cookie.Name))
             errors.Add($"Session cookie name '{cookie.Name}' is not a valid cookie name.");
         if (!IsCookieName(options.TransactionCookie.Prefix))
@@ -142,7 +146,7 @@ internal sealed class Auth0Settings
     {
         if (string.IsNullOrWhiteSpace(domain))
         {
-            errors.Add("AUTH0_DOMAIN: missing. Set it to your tenant domain, e.g. your-tenant.us.auth0.com.");
+            errors.Add("AUTH0_DOMAIN (Auth0:Domain): missing. Set it to your tenant domain, e.g. your-tenant.us.auth0.com.");
             return null;
         }
 
@@ -151,27 +155,27 @@ internal sealed class Auth0Settings
         {
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             {
-                errors.Add($"AUTH0_DOMAIN: '{domain}' is not a valid URL.");
+                errors.Add($"AUTH0_DOMAIN (Auth0:Domain): '{domain}' is not a valid URL.");
                 return null;
             }
             if (uri.Scheme == Uri.UriSchemeHttp && !allowInsecure)
             {
-                errors.Add($"AUTH0_DOMAIN: '{domain}' uses http://; that is allowed only with AUTH0_ALLOW_INSECURE_REQUESTS=true (local identity providers).");
+                errors.Add($"AUTH0_DOMAIN (Auth0:Domain): '{domain}' uses http://; that is allowed only with AUTH0_ALLOW_INSECURE_REQUESTS=true (local identity providers).");
                 return null;
             }
             if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             {
-                errors.Add($"AUTH0_DOMAIN: '{domain}' must be an https URL or a bare host name.");
+                errors.Add($"AUTH0_DOMAIN (Auth0:Domain): '{domain}' must be an https URL or a bare host name.");
                 return null;
             }
             if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo))
             {
-                errors.Add($"AUTH0_DOMAIN: '{domain}' must not contain a query, fragment or user info.");
+                errors.Add($"AUTH0_DOMAIN (Auth0:Domain): '{domain}' must not contain a query, fragment or user info.");
                 return null;
             }
             if (!allowInsecure && IsLocalHost(uri.Host))
             {
-                errors.Add($"AUTH0_DOMAIN: '{domain}' points at a local or IP host; that is allowed only with AUTH0_ALLOW_INSECURE_REQUESTS=true.");
+                errors.Add($"AUTH0_DOMAIN (Auth0:Domain): '{domain}' points at a local or IP host; that is allowed only with AUTH0_ALLOW_INSECURE_REQUESTS=true.");
                 return null;
             }
             var authority = uri.GetLeftPart(UriPartial.Authority).ToLowerInvariant();
@@ -183,12 +187,12 @@ internal sealed class Auth0Settings
         if (host.Length == 0 || host.Contains('/') || host.Contains(':') || host.Contains('@') || host.Contains('?') || host.Contains('#')
             || Uri.CheckHostName(host) != UriHostNameType.Dns)
         {
-            errors.Add($"AUTH0_DOMAIN: '{domain}' is not a host name; give a bare host (tenant.auth0.com) or a URL.");
+            errors.Add($"AUTH0_DOMAIN (Auth0:Domain): '{domain}' is not a host name; give a bare host (tenant.auth0.com) or a URL.");
             return null;
         }
         if (IsLocalHost(host) && !allowInsecure)
         {
-            errors.Add($"AUTH0_DOMAIN: '{domain}' is a local host name; use a URL with AUTH0_ALLOW_INSECURE_REQUESTS=true for local identity providers.");
+            errors.Add($"AUTH0_DOMAIN (Auth0:Domain): '{domain}' is a local host name; use a URL with AUTH0_ALLOW_INSECURE_REQUESTS=true for local identity providers.");
             return null;
         }
         return "https://" + host + "/";

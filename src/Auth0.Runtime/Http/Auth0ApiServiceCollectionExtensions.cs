@@ -17,12 +17,16 @@ public static class Auth0ApiServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Registers the API's HttpClient: its base address, and a handler that attaches only this API's token.</summary>
-    public static IHttpClientBuilder AddAuth0ApiHttpClient<TClient>(this IServiceCollection services, string apiName, string baseAddress)
+    /// <summary>
+    /// Registers the API's HttpClient: its base address (<paramref name="defaultBaseAddress"/> unless configuration
+    /// overrides it) and a handler that attaches only this API's token, only for that origin.
+    /// </summary>
+    public static IHttpClientBuilder AddAuth0ApiHttpClient<TClient>(this IServiceCollection services, string apiName, string defaultBaseAddress)
         where TClient : class, IAuth0ApiTokenClient
     {
-        var uri = new Uri(baseAddress, UriKind.Absolute);
-        return services.AddHttpClient(HttpClientName(apiName), client => client.BaseAddress = uri)
-            .AddHttpMessageHandler(sp => new Auth0ApiHttpHandler(sp.GetRequiredService<TClient>(), uri));
+        var fallback = new Uri(defaultBaseAddress, UriKind.Absolute);
+        Uri BaseAddress(IServiceProvider sp) => sp.GetRequiredService<Configuration.Auth0Settings>().ApiBaseAddress(apiName) ?? fallback;
+        return services.AddHttpClient(HttpClientName(apiName), (sp, client) => client.BaseAddress = BaseAddress(sp))
+            .AddHttpMessageHandler(sp => new Auth0ApiHttpHandler(sp.GetRequiredService<TClient>(), BaseAddress(sp)));
     }
 }
