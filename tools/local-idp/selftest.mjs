@@ -140,8 +140,8 @@ function pkce() {
 // ---------------------------------------------------------------------------------------------
 // Server process
 // ---------------------------------------------------------------------------------------------
-function startServer() {
-  const child = spawn(process.execPath, [path.join(here, 'server.mjs'), '--port', '0', '--test-controls', '--exit-on-stdin-close'], {
+function startServer(flags = ['--test-controls']) {
+  const child = spawn(process.execPath, [path.join(here, 'server.mjs'), '--port', '0', ...flags, '--exit-on-stdin-close'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const stderr = [];
@@ -230,8 +230,18 @@ async function token(base, form) {
   return { status: res.status, body };
 }
 
+async function login(base, jar, options) {
+  const { callback, verifier } = await authorize(base, jar, options);
+  return token(base, {
+    grant_type: 'authorization_code', code: callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: verifier,
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
 async function main() {
   const server = startServer();
+  let plainServer;
   let exitChecked = false;
   try {
     const ready = await server.ready;
@@ -335,7 +345,7 @@ async function main() {
     const { payload: at2 } = await jwtVerify(r1.body.access_token, keySet, { issuer: base, audience: ANALYTICS });
     check(at2.aud === ANALYTICS && at2.scope === 'read:analytics', 'refreshed access token is for analytics', at2);
     check(r1.body.refresh_token && r1.body.refresh_token !== t.refresh_token, 'refresh token rotated');
-    check(r1.body.token_type === 'Bearer' && r1.body.expires_in > 0, 'refresh response token_type/expires_in');
+    check(r1.body.token_type === 'Bearer' && r1.body.expires_in === 3600, 'refresh response token_type/expires_in', r1.body.expires_in);
     console.log(`     refresh (audience+scope) response scope: "${r1.body.scope}", id_token: ${r1.body.id_token ? 'yes' : 'no'}`);
 
     const r2 = await token(base, { grant_type: 'refresh_token', refresh_token: r1.body.refresh_token });
@@ -390,6 +400,8 @@ async function main() {
       const dpopBody = JSON.parse(dpopRes.text);
       const dpopAt = dpopRes.status === 200 ? decodeJwt(dpopBody.access_token) : {};
       check(dpopRes.status === 200 && dpopBody.token_type === 'DPoP' && dpopAt.cnf?.jkt === await calculateJwkThumbprint(jwk), 'DPoP proof on /oauth/token gives a DPoP-bound JWT (cnf.jkt)', dpopBody);
+      const dpopAsBearer = await request(null, `${base}api/orders`, { headers: { authorization: `Bearer ${dpopBody.access_token}` } });
+      check(dpopAsBearer.status === 401 && dpopAsBearer.headers.get('www-authenticate') === 'Bearer error="invalid_token"', '/api/orders refuses a DPoP-bound token sent as Bearer', dpopAsBearer.status);
 
       // revocation of the refresh token
       const rev = await request(null, `${base}oauth/revoke`, {
@@ -516,6 +528,203 @@ async function main() {
     check(switchedT.status === 200 && decodeJwt(switchedT.body.id_token).sub === 'auth0|bob', 'prompt=login can switch to another user with plain redirects', switchedT.body);
     check(decodeJwt(switchedT.body.id_token).sid !== bigId.sid, 'switching user starts a new session (new sid)');
 
+    // ---- test stats ----------------------------------------------------------------------
+    const getStats = async () => JSON.parse((await request(null, `${base}__test/stats`)).text);
+    const setFaults = (body) => request(null, `${base}__test/faults`, { method: 'POST', json: body });
+    const callApi = (name, accessToken) => request(null, `${base}api/${name}`, {
+      headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {},
+    });
+    const refresh = (refreshToken, extra = {}) => token(base, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
+
+    const statsReset = await request(null, `${base}__test/stats/reset`, { method: 'POST' });
+    check(statsReset.status === 204, 'POST /__test/stats/reset -> 204', statsReset.status);
+    check(JSON.stringify(await getStats()) === JSON.stringify({
+      tokenRequests: { authorization_code: 0, refresh_token: 0 },
+      refreshTokenRequests: 0,
+      apiRequests: { orders: 0, analytics: 0 },
+      lastAudience: { orders: null, analytics: null },
+    }), 'GET /__test/stats after reset is all zero', await getStats());
+
+    const apiJar = new CookieJar();
+    const ordersLogin = await login(base, apiJar, { login: 'alice', password: 'alice-password', audience: ORDERS });
+    must(ordersLogin.status === 200, 'orders login for the API checks', ordersLogin.body);
+    const ordersToken = ordersLogin.body.access_token;
+    const analyticsRefresh = await refresh(ordersLogin.body.refresh_token, { audience: ANALYTICS, scope: 'read:analytics' });
+    must(analyticsRefresh.status === 200, 'refresh for analytics', analyticsRefresh.body);
+    const analyticsToken = analyticsRefresh.body.access_token;
+    check(analyticsRefresh.body.scope === 'read:analytics' && !analyticsRefresh.body.id_token, 'refresh with audience+scope returns scope "read:analytics" and no id_token', analyticsRefresh.body.scope);
+    const badRefresh = await refresh('not-a-refresh-token');
+    check(badRefresh.status === 400 && badRefresh.body.error === 'invalid_grant', 'unknown refresh token -> invalid_grant', badRefresh.body);
+    const badCode = await token(base, {
+      grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: REDIRECT_URI, code_verifier: 'x'.repeat(43),
+    });
+    check(badCode.status === 400, 'unknown code -> 400', badCode.body);
+    const password = await token(base, { grant_type: 'password', username: 'alice', password: 'alice-password' });
+    check(password.status === 400 && password.body.error === 'unsupported_grant_type', 'password grant -> unsupported_grant_type', password.body);
+    const noGrantType = await token(base, {});
+    check(noGrantType.status === 400, 'token request without grant_type -> 400', noGrantType.body);
+    const afterTokens = await getStats();
+    check(JSON.stringify(afterTokens.tokenRequests) === JSON.stringify({
+      authorization_code: 2, refresh_token: 2, password: 1, unknown: 1,
+    }), 'stats count token requests by grant_type, failed ones included', afterTokens.tokenRequests);
+    check(afterTokens.refreshTokenRequests === 2, 'stats refreshTokenRequests', afterTokens.refreshTokenRequests);
+
+    // ---- protected APIs --------------------------------------------------------------------
+    {
+      const none = await callApi('orders');
+      check(none.status === 401 && none.headers.get('www-authenticate') === 'Bearer realm="orders"', '/api/orders without a token -> 401 Bearer realm="orders"', { status: none.status, h: none.headers.get('www-authenticate') });
+      const basic = await request(null, `${base}api/orders`, { headers: { authorization: 'Basic YTpi' } });
+      check(basic.status === 401 && basic.headers.get('www-authenticate') === 'Bearer realm="orders"', '/api/orders with Basic auth -> 401 Bearer realm="orders"', basic.status);
+      const empty = await request(null, `${base}api/orders`, { headers: { authorization: 'Bearer ' } });
+      check(empty.status === 401 && empty.headers.get('www-authenticate') === 'Bearer realm="orders"', '/api/orders with an empty Bearer -> 401 Bearer realm="orders"', empty.status);
+
+      const ok = await callApi('orders', ordersToken);
+      check(ok.status === 200 && ok.text === JSON.stringify({
+        orders: [{ id: 'ord_1', item: 'Coffee beans', quantity: 2 }, { id: 'ord_2', item: 'Filter papers', quantity: 1 }],
+        sub: 'auth0|alice',
+        audience: ORDERS,
+      }), '/api/orders with an orders token -> 200 orders', { status: ok.status, text: ok.text });
+
+      const wrongAud = await callApi('orders', analyticsToken);
+      check(wrongAud.status === 401 && wrongAud.headers.get('www-authenticate') === 'Bearer error="invalid_token"', '/api/orders with an analytics token -> 401 invalid_token', { status: wrongAud.status, h: wrongAud.headers.get('www-authenticate') });
+
+      const [h, p, sig] = ordersToken.split('.');
+      const flipped = `${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+      const badSig = await callApi('orders', `${h}.${p}.${flipped}`);
+      check(badSig.status === 401 && badSig.headers.get('www-authenticate') === 'Bearer error="invalid_token"', '/api/orders with a bad signature -> 401 invalid_token', badSig.status);
+      const forged = await new SignJWT({ scope: 'read:orders' }).setProtectedHeader({ alg: 'RS256', kid: rsaKey.kid })
+        .setIssuer(base).setAudience(ORDERS).setSubject('auth0|mallory').setIssuedAt().setExpirationTime('5m')
+        .sign((await generateKeyPair('RS256')).privateKey);
+      const forgedRes = await callApi('orders', forged);
+      check(forgedRes.status === 401 && forgedRes.headers.get('www-authenticate') === 'Bearer error="invalid_token"', '/api/orders with a token signed by another key -> 401 invalid_token', forgedRes.status);
+      const opaque = await callApi('orders', t2.body.access_token);
+      check(opaque.status === 401 && opaque.headers.get('www-authenticate') === 'Bearer error="invalid_token"', '/api/orders with an opaque access token -> 401 invalid_token', opaque.status);
+      const idAsAt = await callApi('orders', t.id_token);
+      check(idAsAt.status === 401, '/api/orders with an ID token -> 401', idAsAt.status);
+
+      const analyticsOk = await callApi('analytics', analyticsToken);
+      check(analyticsOk.status === 200 && analyticsOk.text === JSON.stringify({ visits: 42, sub: 'auth0|alice', audience: ANALYTICS }), '/api/analytics with an analytics token -> 200', { status: analyticsOk.status, text: analyticsOk.text });
+      const analyticsNone = await callApi('analytics');
+      check(analyticsNone.status === 401 && analyticsNone.headers.get('www-authenticate') === 'Bearer realm="analytics"', '/api/analytics without a token -> 401 Bearer realm="analytics"', analyticsNone.headers.get('www-authenticate'));
+
+      const writeOnly = await login(base, new CookieJar(), {
+        login: 'alice', password: 'alice-password', audience: ORDERS, scope: 'openid offline_access write:orders',
+      });
+      must(writeOnly.status === 200, 'login with only write:orders', writeOnly.body);
+      check(decodeJwt(writeOnly.body.access_token).scope === 'write:orders', 'write:orders login gives an orders token with scope write:orders only', decodeJwt(writeOnly.body.access_token).scope);
+      const noScope = await callApi('orders', writeOnly.body.access_token);
+      check(noScope.status === 403 && noScope.headers.get('www-authenticate') === 'Bearer error="insufficient_scope", scope="read:orders"', '/api/orders without read:orders -> 403 insufficient_scope', { status: noScope.status, h: noScope.headers.get('www-authenticate') });
+
+      const analyticsWithOrders = await callApi('analytics', ordersToken);
+      check(analyticsWithOrders.status === 401, '/api/analytics with an orders token -> 401', analyticsWithOrders.status);
+
+      const post = await request(null, `${base}api/orders`, { method: 'POST', headers: { authorization: `Bearer ${ordersToken}` } });
+      check(post.status === 405, 'POST /api/orders -> 405', post.status);
+
+      const apiStats = await getStats();
+      check(JSON.stringify(apiStats.apiRequests) === JSON.stringify({ orders: 11, analytics: 3 }), 'stats count API requests per API', apiStats.apiRequests);
+      check(JSON.stringify(apiStats.lastAudience) === JSON.stringify({ orders: ORDERS, analytics: ORDERS }), 'stats lastAudience holds the aud of the last token per API', apiStats.lastAudience);
+      check(!JSON.stringify(apiStats).includes(ordersToken.split('.')[2]), 'stats do not contain tokens');
+    }
+
+    // ---- accessTokenTtl fault ------------------------------------------------------------
+    {
+      const invalid = await setFaults({ accessTokenTtl: 'soon' });
+      check(invalid.status === 400, 'accessTokenTtl must be a number -> 400', invalid.status);
+      check((await setFaults({ accessTokenTtl: 2 })).status === 204, 'POST /__test/faults accessTokenTtl:2 -> 204');
+      const shown = JSON.parse((await request(null, `${base}__test/faults`)).text);
+      check(shown.accessTokenTtl === 2 && shown.refreshDelayMs === null, 'GET /__test/faults shows accessTokenTtl', shown);
+
+      const jwtLogin = await login(base, apiJar, { login: 'alice', password: 'alice-password', audience: ORDERS });
+      const jwtAt = decodeJwt(jwtLogin.body.access_token);
+      check(jwtLogin.status === 200 && jwtLogin.body.expires_in === 2 && jwtAt.exp - jwtAt.iat === 2, 'ttl fault: code exchange (JWT) expires_in = 2 and exp - iat = 2', { expires_in: jwtLogin.body.expires_in, lifetime: jwtAt.exp - jwtAt.iat });
+      const jwtRefresh = await refresh(jwtLogin.body.refresh_token, { audience: ANALYTICS });
+      const jwtRefreshAt = decodeJwt(jwtRefresh.body.access_token);
+      check(jwtRefresh.status === 200 && jwtRefresh.body.expires_in === 2 && jwtRefreshAt.exp - jwtRefreshAt.iat === 2, 'ttl fault: refresh (JWT, other audience) expires_in = 2', jwtRefresh.body.expires_in);
+
+      const opaqueLogin = await login(base, apiJar, { login: 'alice', password: 'alice-password', scope: 'openid profile offline_access' });
+      check(opaqueLogin.status === 200 && opaqueLogin.body.expires_in === 2 && opaqueLogin.body.access_token.split('.').length === 1, 'ttl fault: code exchange (opaque) expires_in = 2', opaqueLogin.body.expires_in);
+      const opaqueRefresh = await refresh(opaqueLogin.body.refresh_token);
+      check(opaqueRefresh.status === 200 && opaqueRefresh.body.expires_in === 2, 'ttl fault: refresh (opaque) expires_in = 2', opaqueRefresh.body.expires_in);
+
+      const fresh = await callApi('orders', jwtLogin.body.access_token);
+      check(fresh.status === 200, 'short-lived orders token works at first', fresh.status);
+      const userinfoFresh = await request(null, `${base}userinfo`, { headers: { authorization: `Bearer ${opaqueRefresh.body.access_token}` } });
+      check(userinfoFresh.status === 200, 'short-lived opaque token works at /userinfo at first', userinfoFresh.status);
+      await sleep(3100);
+      const expired = await callApi('orders', jwtLogin.body.access_token);
+      check(expired.status === 401 && expired.headers.get('www-authenticate') === 'Bearer error="invalid_token"', 'expired orders token -> 401 invalid_token', { status: expired.status, text: expired.text });
+      const userinfoExpired = await request(null, `${base}userinfo`, { headers: { authorization: `Bearer ${opaqueRefresh.body.access_token}` } });
+      check(userinfoExpired.status === 401, 'expired opaque token is refused at /userinfo', userinfoExpired.status);
+
+      check((await setFaults({ accessTokenTtl: null })).status === 204, 'accessTokenTtl:null -> 204');
+      const restoredTtl = await refresh(jwtRefresh.body.refresh_token);
+      check(restoredTtl.status === 200 && restoredTtl.body.expires_in === 3600, 'accessTokenTtl:null restores expires_in 3600', restoredTtl.body.expires_in);
+      const restoredOpaque = await refresh(opaqueRefresh.body.refresh_token);
+      check(restoredOpaque.status === 200 && restoredOpaque.body.expires_in === 3600, 'accessTokenTtl:null restores 3600 for opaque tokens', restoredOpaque.body.expires_in);
+    }
+
+    // ---- reuse of a rotated refresh token --------------------------------------------------
+    {
+      const reuseLogin = await login(base, new CookieJar(), { login: 'alice', password: 'alice-password', audience: ORDERS });
+      const rt0 = reuseLogin.body.refresh_token;
+      const first = await refresh(rt0);
+      check(first.status === 200 && first.body.refresh_token !== rt0, 'refresh rotates the refresh token', first.body);
+      const reused = await refresh(rt0);
+      check(reused.status === 400 && reused.body.error === 'invalid_grant', 'reusing a rotated refresh token -> invalid_grant', reused.body);
+      const latest = await refresh(first.body.refresh_token);
+      check(latest.status === 400 && latest.body.error === 'invalid_grant', 'reuse revokes the whole grant: the newest refresh token fails too', latest.body);
+    }
+
+    // ---- refreshDelayMs fault and a concurrent refresh race --------------------------------
+    {
+      const invalid = await setFaults({ refreshDelayMs: -1 });
+      check(invalid.status === 400, 'refreshDelayMs must be >= 0 -> 400', invalid.status);
+      const raceLogin = await login(base, new CookieJar(), { login: 'alice', password: 'alice-password', audience: ORDERS });
+      check((await setFaults({ refreshDelayMs: 400 })).status === 204, 'POST /__test/faults refreshDelayMs:400 -> 204');
+      const started = Date.now();
+      const slow = await refresh(raceLogin.body.refresh_token);
+      const took = Date.now() - started;
+      check(slow.status === 200 && took >= 400, `refresh_token response is delayed (${took} ms)`, slow.body);
+      const codeStarted = Date.now();
+      const codeLogin = await login(base, new CookieJar(), { login: 'bob', password: 'bob-password' });
+      check(codeLogin.status === 200 && Date.now() - codeStarted < 400, 'authorization_code responses are not delayed', Date.now() - codeStarted);
+
+      const [a, b] = await Promise.all([refresh(slow.body.refresh_token), refresh(slow.body.refresh_token)]);
+      const winners = [a, b].filter((r) => r.status === 200);
+      const losers = [a, b].filter((r) => r.status === 400 && r.body.error === 'invalid_grant');
+      check(winners.length === 1 && losers.length === 1, 'two concurrent refreshes with one refresh token: one 200, one invalid_grant', [a, b]);
+      check((await setFaults({ refreshDelayMs: null })).status === 204, 'refreshDelayMs:null -> 204');
+      if (winners.length === 1) {
+        const afterRace = await refresh(winners[0].body.refresh_token);
+        check(afterRace.status === 400 && afterRace.body.error === 'invalid_grant', 'after the race the winner\'s refresh token is revoked too', afterRace.body);
+      }
+    }
+
+    // ---- revoke every refresh token of a user --------------------------------------------------
+    {
+      const aliceJar = new CookieJar();
+      const aliceA = await login(base, aliceJar, { login: 'alice', password: 'alice-password', audience: ORDERS });
+      const aliceB = await login(base, new CookieJar(), { login: 'alice', password: 'alice-password' });
+      const bobT = await login(base, new CookieJar(), { login: 'bob', password: 'bob-password' });
+      must(aliceA.body.refresh_token && aliceB.body.refresh_token && bobT.body.refresh_token, 'refresh tokens for alice (two sessions) and bob');
+      const badSub = await request(null, `${base}__test/revoke-refresh-tokens`, { method: 'POST', json: { sub: 5 } });
+      check(badSub.status === 400, 'revoke-refresh-tokens with a non-string sub -> 400', badSub.status);
+      const revokeAlice = await request(null, `${base}__test/revoke-refresh-tokens`, { method: 'POST', json: { sub: 'auth0|alice' } });
+      check(revokeAlice.status === 204, 'POST /__test/revoke-refresh-tokens {sub} -> 204', revokeAlice.status);
+      const a1 = await refresh(aliceA.body.refresh_token);
+      const a2 = await refresh(aliceB.body.refresh_token);
+      check(a1.status === 400 && a1.body.error === 'invalid_grant' && a2.status === 400 && a2.body.error === 'invalid_grant', 'every refresh token of alice -> invalid_grant', [a1.body, a2.body]);
+      const bob1 = await refresh(bobT.body.refresh_token);
+      check(bob1.status === 200, 'bob\'s refresh token is not affected', bob1.body);
+      const aliceAgain = await login(base, aliceJar, { login: 'alice', password: 'alice-password', audience: ORDERS });
+      check(aliceAgain.status === 200 && (await refresh(aliceAgain.body.refresh_token)).status === 200, 'alice gets a working refresh token again on her existing session', aliceAgain.body);
+      const revokeAll = await request(null, `${base}__test/revoke-refresh-tokens`, { method: 'POST', json: {} });
+      check(revokeAll.status === 204, 'POST /__test/revoke-refresh-tokens {} -> 204', revokeAll.status);
+      const bob2 = await refresh(bob1.body.refresh_token);
+      check(bob2.status === 400 && bob2.body.error === 'invalid_grant', '{} revokes the refresh tokens of every user', bob2.body);
+    }
+
     // ---- exit on stdin close -----------------------------------------------------------
     server.child.stdin.end();
     const result = await Promise.race([
@@ -524,6 +733,19 @@ async function main() {
     ]);
     exitChecked = true;
     check(result !== 'timeout' && result.code === 0, 'server exits (0) when stdin closes', result);
+
+    // ---- without --test-controls: no /__test routes, the APIs are still there --------------
+    plainServer = startServer([]);
+    const plain = (await plainServer.ready).issuer;
+    check((await request(null, `${plain}__test/stats`)).status === 404, 'without --test-controls GET /__test/stats -> 404');
+    check((await request(null, `${plain}__test/revoke-refresh-tokens`, { method: 'POST', json: {} })).status === 404, 'without --test-controls POST /__test/revoke-refresh-tokens -> 404');
+    const plainNone = await request(null, `${plain}api/orders`);
+    check(plainNone.status === 401 && plainNone.headers.get('www-authenticate') === 'Bearer realm="orders"', 'without --test-controls /api/orders is on (401 without a token)', plainNone.status);
+    const plainForeign = await request(null, `${plain}api/orders`, { headers: { authorization: `Bearer ${ordersToken}` } });
+    check(plainForeign.status === 401 && plainForeign.headers.get('www-authenticate') === 'Bearer error="invalid_token"', 'a token of another issuer/key -> 401 invalid_token', plainForeign.status);
+    plainServer.child.kill('SIGTERM');
+    const plainExit = await Promise.race([plainServer.exited, sleep(5000).then(() => 'timeout')]);
+    check(plainExit !== 'timeout' && plainExit.code === 0, 'second server exits 0 on SIGTERM', plainExit);
   } catch (err) {
     failed += 1;
     console.log(`FAIL ${err.stack || err}`);
@@ -531,6 +753,10 @@ async function main() {
     if (!exitChecked || server.child.exitCode === null) {
       server.child.kill('SIGTERM');
       await Promise.race([server.exited, new Promise((r) => { setTimeout(r, 3000).unref(); })]);
+    }
+    if (plainServer && plainServer.child.exitCode === null && plainServer.child.signalCode === null) {
+      plainServer.child.kill('SIGTERM');
+      await Promise.race([plainServer.exited, sleep(3000)]);
     }
     if (failed) {
       console.log('--- server stderr ---');

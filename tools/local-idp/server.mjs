@@ -16,6 +16,7 @@ import * as http from 'node:http';
 import * as querystring from 'node:querystring';
 import { parseArgs } from 'node:util';
 
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 // ---------------------------------------------------------------------------------------------
@@ -173,6 +174,33 @@ const APIS = new Map([
   ['https://analytics.example.com', { scope: 'read:analytics' }],
 ]);
 const ACCESS_TOKEN_TTL = 3600;
+
+// Protected resource servers in the same process ("sample APIs"), always on. They accept only
+// RS256 JWT access tokens of this provider for their audience, and require one scope.
+const RESOURCE_APIS = [
+  {
+    name: 'orders',
+    path: '/api/orders',
+    audience: 'https://orders.example.com',
+    scope: 'read:orders',
+    body: (payload, audience) => ({
+      orders: [
+        { id: 'ord_1', item: 'Coffee beans', quantity: 2 },
+        { id: 'ord_2', item: 'Filter papers', quantity: 1 },
+      ],
+      sub: payload.sub,
+      audience,
+    }),
+  },
+  {
+    name: 'analytics',
+    path: '/api/analytics',
+    audience: 'https://analytics.example.com',
+    scope: 'read:analytics',
+    body: (payload, audience) => ({ visits: 42, sub: payload.sub, audience }),
+  },
+];
+const RESOURCE_APIS_BY_PATH = new Map(RESOURCE_APIS.map((api) => [api.path, api]));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -332,6 +360,13 @@ function generateKeys() {
 
   return {
     signing: { keys: [rsaJwk, ecJwk] },
+    // The real public keys; the APIs verify access tokens with these (never with wrongPublic).
+    public: {
+      keys: [
+        publicOnly(rsa.publicKey, rsaKid, 'RS256'),
+        publicOnly(ec.publicKey, ecKid, 'ES256'),
+      ],
+    },
     wrongPublic: {
       keys: [
         publicOnly(other.publicKey, rsaKid, 'RS256'),
@@ -344,7 +379,9 @@ function generateKeys() {
 // ---------------------------------------------------------------------------------------------
 // Provider configuration
 // ---------------------------------------------------------------------------------------------
-function buildConfiguration({ clientId, clientSecret, keys }) {
+function buildConfiguration({
+  clientId, clientSecret, keys, faults,
+}) {
   const policy = interactionPolicy.base();
   // Consent is automatic. An explicit (or added, see above) prompt=consent does not force an
   // interaction; missing scopes never cause one because loadExistingGrant grants them.
@@ -456,10 +493,18 @@ function buildConfiguration({ clientId, clientSecret, keys }) {
 
     loadExistingGrant,
 
+    // Everything runs on one host: no clock skew to allow for. With the default (15 s) expired
+    // opaque access tokens would still work at /userinfo, which defeats the accessTokenTtl fault.
+    clockTolerance: 0,
+
     clientBasedCORS: (ctx, origin) => isLoopbackOrigin(origin),
 
     ttl: {
-      AccessToken: ACCESS_TOKEN_TTL,
+      // A number here would also override the resource servers' accessTokenTTL. The
+      // accessTokenTtl fault (test controls) applies to opaque and JWT access tokens alike.
+      AccessToken: (ctx, token) => faults.accessTokenTtl
+        ?? token.resourceServer?.accessTokenTTL
+        ?? ACCESS_TOKEN_TTL,
       AuthorizationCode: 60,
       IdToken: 3600,
       Interaction: 3600,
@@ -540,11 +585,251 @@ ${error ? `<p class="error" id="error">${escapeHtml(error)}</p>` : ''}
 }
 
 // ---------------------------------------------------------------------------------------------
+// Request counters (served by GET /__test/stats)
+// ---------------------------------------------------------------------------------------------
+function createStats() {
+  const stats = {
+    reset() {
+      this.tokenRequests = new Map([['authorization_code', 0], ['refresh_token', 0]]);
+      this.apiRequests = Object.fromEntries(RESOURCE_APIS.map((api) => [api.name, 0]));
+      this.lastAudience = Object.fromEntries(RESOURCE_APIS.map((api) => [api.name, null]));
+    },
+    countTokenRequest(grantType) {
+      this.tokenRequests.set(grantType, (this.tokenRequests.get(grantType) ?? 0) + 1);
+    },
+    toJSON() {
+      return {
+        tokenRequests: Object.fromEntries(this.tokenRequests),
+        refreshTokenRequests: this.tokenRequests.get('refresh_token') ?? 0,
+        apiRequests: { ...this.apiRequests },
+        lastAudience: structuredClone(this.lastAudience),
+      };
+    },
+  };
+  stats.reset();
+  return stats;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grants by user, so that all refresh tokens of a user can be revoked
+// ---------------------------------------------------------------------------------------------
+function trackGrants(provider) {
+  const accountByGrant = new Map(); // grantId -> accountId
+
+  const track = (accountId, grantId) => {
+    if (typeof accountId === 'string' && typeof grantId === 'string') accountByGrant.set(grantId, accountId);
+  };
+  provider.on('grant.saved', (grant) => track(grant.accountId, grant.jti));
+  provider.on('refresh_token.saved', (token) => track(token.accountId, token.grantId));
+  provider.on('grant.revoked', (ctx, grantId) => accountByGrant.delete(grantId));
+  provider.on('grant.destroyed', (grant) => accountByGrant.delete(grant.jti));
+
+  // Destroys the refresh tokens, opaque access tokens and authorization codes of every grant of
+  // `sub` (of every user when `sub` is undefined) and the grants themselves.
+  return async function revokeGrantsOf(sub) {
+    const grantIds = [...accountByGrant]
+      .filter(([, accountId]) => sub === undefined || accountId === sub)
+      .map(([grantId]) => grantId);
+    for (const grantId of grantIds) {
+      await Promise.all([
+        provider.RefreshToken.revokeByGrantId(grantId),
+        provider.AccessToken.revokeByGrantId(grantId),
+        provider.AuthorizationCode.revokeByGrantId(grantId),
+        provider.Grant.adapter.destroy(grantId),
+      ]);
+      accountByGrant.delete(grantId);
+    }
+    return grantIds.length;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protected resource servers (/api/orders, /api/analytics)
+// ---------------------------------------------------------------------------------------------
+const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)[ ]*$/i;
+
+function apiCors(ctx) {
+  const origin = ctx.get('origin');
+  if (!origin || !isLoopbackOrigin(origin)) return false;
+  ctx.set('Access-Control-Allow-Origin', origin);
+  ctx.vary('Origin');
+  ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate');
+  return true;
+}
+
+async function handleApi(ctx, api, { issuer, keySet, stats }) {
+  ctx.set('Cache-Control', 'no-store');
+  const corsAllowed = apiCors(ctx);
+  if (ctx.method === 'OPTIONS') {
+    if (corsAllowed) {
+      ctx.set('Access-Control-Allow-Methods', 'GET, HEAD');
+      ctx.set('Access-Control-Allow-Headers', 'Authorization');
+      ctx.set('Access-Control-Max-Age', '600');
+    }
+    ctx.set('Allow', 'GET, HEAD, OPTIONS');
+    ctx.status = 204;
+    return;
+  }
+
+  stats.apiRequests[api.name] += 1;
+
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    ctx.set('Allow', 'GET, HEAD, OPTIONS');
+    ctx.status = 405;
+    ctx.body = { error: 'method_not_allowed', error_description: `${ctx.method} is not allowed on ${api.path}` };
+    return;
+  }
+
+  const deny = (status, challenge, error, description) => {
+    ctx.status = status;
+    ctx.set('WWW-Authenticate', challenge);
+    ctx.body = { error, error_description: description };
+  };
+  const invalidToken = (description) => deny(401, 'Bearer error="invalid_token"', 'invalid_token', description);
+
+  const header = ctx.get('authorization').trim();
+  if (!/^Bearer(?:[ ]|$)/i.test(header) || /^Bearer$/i.test(header)) {
+    deny(401, `Bearer realm="${api.name}"`, 'unauthorized', 'an Authorization: Bearer <access token> header is required');
+    return;
+  }
+  const token = BEARER.exec(header)?.[1];
+  if (!token) {
+    invalidToken('malformed Authorization header');
+    return;
+  }
+
+  let claimedAudience = null;
+  try {
+    claimedAudience = decodeJwt(token).aud ?? null;
+  } catch {
+    // not a JWT
+  }
+  stats.lastAudience[api.name] = claimedAudience;
+
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, keySet, {
+      algorithms: ['RS256'],
+      issuer,
+      audience: api.audience,
+      requiredClaims: ['exp', 'sub'],
+    }));
+  } catch (err) {
+    invalidToken(err.code === 'ERR_JWT_EXPIRED' ? 'the access token expired' : `the access token is not valid: ${err.message}`);
+    return;
+  }
+  if (payload.cnf?.jkt) {
+    invalidToken('a DPoP-bound access token cannot be used as a bearer token');
+    return;
+  }
+
+  const scopes = typeof payload.scope === 'string' ? splitScope(payload.scope) : new Set();
+  if (!scopes.has(api.scope)) {
+    deny(403, `Bearer error="insufficient_scope", scope="${api.scope}"`, 'insufficient_scope', `the access token needs the scope ${api.scope}`);
+    return;
+  }
+
+  ctx.status = 200;
+  ctx.body = api.body(payload, api.audience);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Middleware that runs before oidc-provider's own routes
 // ---------------------------------------------------------------------------------------------
-function buildMiddleware({ provider, options, keys, faults }) {
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+function validateFaults(body) {
+  const problems = [];
+  if ('accessTokenTtl' in body && body.accessTokenTtl !== null
+    && !(Number.isInteger(body.accessTokenTtl) && body.accessTokenTtl > 0)) {
+    problems.push('accessTokenTtl must be a positive integer (seconds) or null');
+  }
+  if ('refreshDelayMs' in body && body.refreshDelayMs !== null
+    && !(Number.isInteger(body.refreshDelayMs) && body.refreshDelayMs >= 0 && body.refreshDelayMs <= 600000)) {
+    problems.push('refreshDelayMs must be an integer from 0 to 600000 (milliseconds) or null');
+  }
+  return problems;
+}
+
+function buildMiddleware({
+  provider, options, keys, faults, stats, revokeGrantsOf,
+}) {
   const interactionRoute = /^\/interaction\/([A-Za-z0-9_-]+)$/;
   const loginRoute = /^\/interaction\/([A-Za-z0-9_-]+)\/login$/;
+  const apiKeySet = createLocalJWKSet(keys.public);
+
+  // Test-control bodies: a JSON object, or empty (= {}). Answers 400 itself otherwise.
+  async function readJsonObject(ctx) {
+    let body;
+    try {
+      const raw = await readRawBody(ctx);
+      body = raw.trim() ? JSON.parse(raw) : {};
+    } catch {
+      body = undefined;
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request', error_description: 'body must be a JSON object' };
+      return undefined;
+    }
+    return body;
+  }
+
+  async function tokenEndpoint(ctx, next) {
+    let form;
+    if (ctx.is('application/x-www-form-urlencoded', 'application/json')) {
+      try {
+        form = await readForm(ctx);
+      } catch (err) {
+        stats.countTokenRequest('unknown');
+        throw err;
+      }
+    }
+    const rawGrantType = Array.isArray(form?.grant_type) ? form.grant_type[0] : form?.grant_type;
+    const grantType = typeof rawGrantType === 'string' && rawGrantType ? rawGrantType : 'unknown';
+    stats.countTokenRequest(grantType);
+
+    // The response is held back; the grant itself is processed at once.
+    const delay = options.testControls && grantType === 'refresh_token' ? faults.refreshDelayMs : null;
+    try {
+      if (options.testControls && faults.tokenError) {
+        const error = faults.tokenError;
+        faults.tokenError = null;
+        ctx.status = 400;
+        ctx.set('Cache-Control', 'no-store');
+        ctx.set('Pragma', 'no-cache');
+        ctx.body = { error, error_description: `injected ${error} fault` };
+        return;
+      }
+      if (form) {
+        if (form.audience !== undefined) {
+          // The code exchange takes the audience given on /authorize; refresh_token maps it.
+          if (form.grant_type === 'refresh_token' && form.resource === undefined) form.resource = form.audience;
+          delete form.audience;
+        }
+        if (form.grant_type === 'refresh_token' && typeof form.resource === 'string' && typeof form.refresh_token === 'string') {
+          // oidc-provider rotates (consumes) the refresh token before it checks the resource, so
+          // a wrong audience would burn the token and its next use would revoke the whole grant.
+          // Refuse such requests up front instead, leaving the refresh token usable.
+          const refreshToken = await provider.RefreshToken.find(form.refresh_token);
+          if (refreshToken && !refreshToken.consumed && !refreshToken.resourceIndicators.has(form.resource)) {
+            ctx.status = 400;
+            ctx.set('Cache-Control', 'no-store');
+            ctx.set('Pragma', 'no-cache');
+            ctx.body = {
+              error: 'invalid_target',
+              error_description: `the refresh token was not issued for audience ${form.resource}`,
+            };
+            return;
+          }
+        }
+        setForm(ctx, form);
+      }
+      await next();
+    } finally {
+      if (delay) await sleep(delay);
+    }
+  }
 
   async function finishConsent(ctx, details) {
     const { Grant } = provider;
@@ -569,6 +854,13 @@ function buildMiddleware({ provider, options, keys, faults }) {
   return async function localIdpMiddleware(ctx, next) {
     const { path, method } = ctx;
 
+    // ---- protected APIs (always on) ---------------------------------------------------------
+    const api = RESOURCE_APIS_BY_PATH.get(path);
+    if (api) {
+      await handleApi(ctx, api, { issuer: provider.issuer, keySet: apiKeySet, stats });
+      return undefined;
+    }
+
     // ---- test controls -----------------------------------------------------------------------
     if (path.startsWith('/__test/')) {
       if (!options.testControls) return next();
@@ -582,20 +874,45 @@ function buildMiddleware({ provider, options, keys, faults }) {
         return undefined;
       }
       if (path === '/__test/faults' && method === 'POST') {
-        let body;
-        try {
-          const raw = await readRawBody(ctx);
-          body = raw ? JSON.parse(raw) : {};
-        } catch {
+        const body = await readJsonObject(ctx);
+        if (!body) return undefined;
+        const problems = validateFaults(body);
+        if (problems.length) {
           ctx.status = 400;
-          ctx.body = { error: 'invalid_request', error_description: 'body must be JSON' };
+          ctx.body = { error: 'invalid_request', error_description: problems.join('; ') };
           return undefined;
         }
         if ('wrongJwks' in body) faults.wrongJwks = body.wrongJwks === true;
         if ('tokenError' in body) {
           faults.tokenError = typeof body.tokenError === 'string' && body.tokenError ? body.tokenError : null;
         }
+        if ('accessTokenTtl' in body) faults.accessTokenTtl = body.accessTokenTtl;
+        if ('refreshDelayMs' in body) faults.refreshDelayMs = body.refreshDelayMs || null;
         log('faults:', JSON.stringify(faults));
+        ctx.status = 204;
+        return undefined;
+      }
+      if (path === '/__test/stats' && method === 'GET') {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = stats.toJSON();
+        return undefined;
+      }
+      if (path === '/__test/stats/reset' && method === 'POST') {
+        stats.reset();
+        ctx.status = 204;
+        return undefined;
+      }
+      if (path === '/__test/revoke-refresh-tokens' && method === 'POST') {
+        const body = await readJsonObject(ctx);
+        if (!body) return undefined;
+        if (body.sub !== undefined && body.sub !== null && typeof body.sub !== 'string') {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: 'sub must be a string (or omitted for every user)' };
+          return undefined;
+        }
+        const sub = typeof body.sub === 'string' ? body.sub : undefined;
+        const count = await revokeGrantsOf(sub);
+        log(`revoked ${count} grant(s) of ${sub ?? 'every user'}`);
         ctx.status = 204;
         return undefined;
       }
@@ -609,14 +926,8 @@ function buildMiddleware({ provider, options, keys, faults }) {
       ctx.body = JSON.stringify(keys.wrongPublic);
       return undefined;
     }
-    if (options.testControls && faults.tokenError && path === '/oauth/token' && method === 'POST') {
-      const error = faults.tokenError;
-      faults.tokenError = null;
-      ctx.status = 400;
-      ctx.set('Cache-Control', 'no-store');
-      ctx.set('Pragma', 'no-cache');
-      ctx.body = { error, error_description: `injected ${error} fault` };
-      return undefined;
+    if (path === '/oauth/token' && method === 'POST') {
+      return tokenEndpoint(ctx, next);
     }
 
     // ---- Auth0 `audience` ---------------------------------------------------------------
@@ -630,30 +941,10 @@ function buildMiddleware({ provider, options, keys, faults }) {
       setForm(ctx, rewriteAuthorizationParams(await readForm(ctx)));
       return next();
     }
-    if ((path === '/oauth/token' || path === '/oauth/revoke') && method === 'POST'
+    if (path === '/oauth/revoke' && method === 'POST'
       && ctx.is('application/x-www-form-urlencoded', 'application/json')) {
       const form = await readForm(ctx);
-      if (form.audience !== undefined) {
-        // The code exchange takes the audience given on /authorize; refresh_token maps it.
-        if (form.grant_type === 'refresh_token' && form.resource === undefined) form.resource = form.audience;
-        delete form.audience;
-      }
-      if (form.grant_type === 'refresh_token' && typeof form.resource === 'string' && typeof form.refresh_token === 'string') {
-        // oidc-provider rotates (consumes) the refresh token before it checks the resource, so
-        // a wrong audience would burn the token and its next use would revoke the whole grant.
-        // Refuse such requests up front instead, leaving the refresh token usable.
-        const refreshToken = await provider.RefreshToken.find(form.refresh_token);
-        if (refreshToken && !refreshToken.consumed && !refreshToken.resourceIndicators.has(form.resource)) {
-          ctx.status = 400;
-          ctx.set('Cache-Control', 'no-store');
-          ctx.set('Pragma', 'no-cache');
-          ctx.body = {
-            error: 'invalid_target',
-            error_description: `the refresh token was not issued for audience ${form.resource}`,
-          };
-          return undefined;
-        }
-      }
+      delete form.audience;
       setForm(ctx, form);
       return next();
     }
@@ -765,8 +1056,11 @@ async function main() {
   const issuer = `http://127.0.0.1:${port}/`;
 
   const keys = generateKeys();
-  const faults = { wrongJwks: false, tokenError: null };
-  const provider = new Provider(issuer, buildConfiguration({ ...options, keys }));
+  const faults = {
+    wrongJwks: false, tokenError: null, accessTokenTtl: null, refreshDelayMs: null,
+  };
+  const stats = createStats();
+  const provider = new Provider(issuer, buildConfiguration({ ...options, keys, faults }));
 
   // Accept any loopback redirect_uri / post_logout_redirect_uri on any port (RFC 8252 style).
   const { redirectUriAllowed, postLogoutRedirectUriAllowed } = provider.Client.prototype;
@@ -779,8 +1073,10 @@ async function main() {
   // Always put `sid` into ID tokens, as Auth0 does.
   provider.Client.prototype.includeSid = () => true;
 
+  const revokeGrantsOf = trackGrants(provider);
+
   provider.use(buildMiddleware({
-    provider, options, keys, faults,
+    provider, options, keys, faults, stats, revokeGrantsOf,
   }));
 
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'revocation.error']) {
