@@ -6,7 +6,8 @@ using Microsoft.CodeAnalysis;
 namespace Auth0.Generators
 {
     /// <summary>
-    /// Generates the Auth0 routes, <c>AddAuth0Generated</c> and <c>MapAuth0Generated</c> from the class marked [Auth0Config].
+    /// Generates the Auth0 routes, <c>AddAuth0Generated</c> and <c>MapAuth0Generated</c> from the class marked [Auth0Config],
+    /// and a token client (plus an HttpClient when it has a base address) for each [Auth0Api] on it.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed class Auth0Generator : IIncrementalGenerator
@@ -50,11 +51,17 @@ namespace Auth0.Generators
             context.RegisterSourceOutput(endpointsFile, EndpointsEmitter.Emit);
 
             var servicesFile = generation
-                .Select(static (model, _) => model.Config is not null ? new ServicesFileModel(model.Config.FullyQualifiedName)
-                    : model.HasInvalidConfig ? new ServicesFileModel(null)
+                .Select(static (model, _) => model.Config is not null ? ServicesFileModel.From(model.Config)
+                    : model.HasInvalidConfig ? ServicesFileModel.Stub
                     : null)
                 .WithTrackingName(TrackingNames.ServicesFile);
             context.RegisterSourceOutput(servicesFile, ServicesEmitter.Emit);
+
+            // One item per API, compared one by one, so editing one API re-emits only that API's file.
+            var apiFiles = generation
+                .SelectMany(static (model, _) => model.ApiFiles)
+                .WithTrackingName(TrackingNames.ApiFiles);
+            context.RegisterSourceOutput(apiFiles, ApiEmitter.Emit);
         }
     }
 }

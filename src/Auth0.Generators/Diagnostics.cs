@@ -49,6 +49,48 @@ namespace Auth0.Generators
             "Make '{0}' internal or public, and the types containing it too: the generated AddAuth0Generated method refers to it from outside the class",
             "Generated extension methods read the configuration class's Routes property, so the class cannot be private, protected or file-local.");
 
+        public static readonly DiagnosticDescriptor DuplicateApiName = Create(
+            "AUTH0008",
+            "Duplicate Auth0 API name",
+            "An [Auth0Api] named '{0}' is already declared; give each API its own name (names compare case-insensitively, since they name generated types and files)",
+            "Each API name becomes the name of generated types, files and an HttpClient, so it must be unique.");
+
+        public static readonly DiagnosticDescriptor DuplicateApiAudience = Create(
+            "AUTH0009",
+            "Duplicate Auth0 API audience",
+            "The APIs '{0}' and '{1}' both use the audience '{2}'; give each [Auth0Api] its own audience, because access tokens are requested, cached and scoped by audience",
+            "Two APIs with one audience would share cached tokens and only one of their scopes would ever be requested.");
+
+        public static readonly DiagnosticDescriptor InvalidApiAudience = Create(
+            "AUTH0010",
+            "Auth0 API audience must be an absolute URI",
+            "The Audience of the API '{0}' is {1}; set it to the API's identifier in Auth0, an absolute URI such as 'https://api.example.com'",
+            "Access tokens are requested for an audience, the identifier of the API in Auth0, which is an absolute URI.");
+
+        public static readonly DiagnosticDescriptor InvalidApiScope = Create(
+            "AUTH0011",
+            "Invalid Auth0 API scope",
+            "The Scope of the API '{0}' is {1}, which is not an OAuth scope: {2}; a scope is one or more space-separated tokens of printable ASCII other than '\"' and '\\' (RFC 6749, section 3.3), or null to ask for none",
+            "The scope is sent to the authorization server as is, so it must follow the OAuth scope syntax.");
+
+        public static readonly DiagnosticDescriptor InvalidApiName = Create(
+            "AUTH0012",
+            "Auth0 API name must be a C# identifier",
+            "The API name {0} is not a C# identifier or is a keyword; use a name such as 'Orders', because it becomes part of the generated type names I<Name>ApiTokenClient and <Name>ApiTokenClient",
+            "The generated token client and HttpClient types are named after the API, so the name must be a valid identifier.");
+
+        public static readonly DiagnosticDescriptor InvalidApiBaseAddress = Create(
+            "AUTH0013",
+            "Auth0 API base address must be an absolute http(s) URL",
+            "The BaseAddress of the API '{0}' is {1}, which is not an absolute http:// or https:// URL without query or fragment, such as 'https://api.example.com/'",
+            "The API's HttpClient sends the access token only to the origin of its base address, so it must be an absolute web URL.");
+
+        public static readonly DiagnosticDescriptor NonConstantApiArgument = Create(
+            "AUTH0014",
+            "Auth0 API argument must be a constant",
+            "The value of '{0}' in [Auth0Api] is not a compile-time constant; use a literal or a 'const' so it is known while compiling",
+            "The source generator reads [Auth0Api] while compiling, so every argument must be a constant.");
+
         public static DiagnosticDescriptor GetById(string id) => id switch
         {
             "AUTH0001" => ClassNotPartial,
@@ -58,6 +100,13 @@ namespace Auth0.Generators
             "AUTH0005" => NonConstantRoutePath,
             "AUTH0006" => GenericConfigClass,
             "AUTH0007" => InaccessibleConfigClass,
+            "AUTH0008" => DuplicateApiName,
+            "AUTH0009" => DuplicateApiAudience,
+            "AUTH0010" => InvalidApiAudience,
+            "AUTH0011" => InvalidApiScope,
+            "AUTH0012" => InvalidApiName,
+            "AUTH0013" => InvalidApiBaseAddress,
+            "AUTH0014" => NonConstantApiArgument,
             _ => throw new System.ArgumentOutOfRangeException(nameof(id), id, "Unknown Auth0 diagnostic id."),
         };
 

@@ -12,11 +12,12 @@ namespace Auth0.Generators
         public const string RoutesFile = "Auth0.RoutesFile";
         public const string EndpointsFile = "Auth0.EndpointsFile";
         public const string ServicesFile = "Auth0.ServicesFile";
+        public const string ApiFiles = "Auth0.ApiFiles";
 
         /// <summary>Every name above.</summary>
         public static readonly string[] All =
         {
-            ConfigClasses, AllConfigClasses, Selection, Diagnostics, RoutesFile, EndpointsFile, ServicesFile,
+            ConfigClasses, AllConfigClasses, Selection, Diagnostics, RoutesFile, EndpointsFile, ServicesFile, ApiFiles,
         };
     }
 }

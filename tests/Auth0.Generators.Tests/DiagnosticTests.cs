@@ -251,7 +251,10 @@ public class DiagnosticTests
         var unshipped = File.ReadAllText(FindRepoFile("src/Auth0.Generators/AnalyzerReleases.Unshipped.md"));
 
         Assert.Equal(
-            ["AUTH0001", "AUTH0002", "AUTH0003", "AUTH0004", "AUTH0005", "AUTH0006", "AUTH0007"],
+            [
+                "AUTH0001", "AUTH0002", "AUTH0003", "AUTH0004", "AUTH0005", "AUTH0006", "AUTH0007",
+                "AUTH0008", "AUTH0009", "AUTH0010", "AUTH0011", "AUTH0012", "AUTH0013", "AUTH0014",
+            ],
             descriptors.Select(d => d.Id).Order());
         Assert.All(descriptors, d =>
         {
@@ -260,11 +263,17 @@ public class DiagnosticTests
             Assert.Equal("Auth0.Minimal", d.Category);
             Assert.Equal($"https://github.com/auth0-minimal/auth0-minimal/blob/main/docs/diagnostics/{d.Id}.md", d.HelpLinkUri);
             Assert.Same(d, Diagnostics.GetById(d.Id));
-            Assert.Contains($"{d.Id} | Auth0.Minimal | Error |", unshipped);
+            Assert.Contains($"{d.Id} | Auth0.Minimal | Error | {d.Title}", unshipped);
+
+            // The help link points at a page that exists and is about this diagnostic.
+            var page = File.ReadAllText(FindRepoFile($"docs/diagnostics/{d.Id}.md"));
+            Assert.StartsWith($"# {d.Id}: ", page);
+            Assert.Contains("## Example", page);
+            Assert.Contains("## Fix", page);
         });
     }
 
-    private static Diagnostic AssertSingle(
+    internal static Diagnostic AssertSingle(
         GeneratorRun run, string id, string source, string locatedText, string[]? allowCompilerErrors = null)
     {
         var diagnostic = Assert.Single(run.GeneratorDiagnostics);
@@ -295,7 +304,7 @@ public class DiagnosticTests
         });
     }
 
-    private static string Text(string source, Diagnostic diagnostic) =>
+    internal static string Text(string source, Diagnostic diagnostic) =>
         source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length);
 
     internal static string FindRepoFile(string relativePath)

@@ -83,8 +83,11 @@ public class EmissionTests
         var services = run.Source(ServicesEmitter.HintName);
         Assert.Contains("internal static class Auth0GeneratedServiceCollectionExtensions", services);
         Assert.Contains(
-            "global::Auth0.Minimal.AspNetCore.Auth0ServiceCollectionExtensions.AddAuth0Core(services, configuration, global::MyApp.Auth0Setup.Routes, configure);",
+            "global::Auth0.Minimal.AspNetCore.Auth0ServiceCollectionExtensions.AddAuth0Core(services, configuration, global::MyApp.Auth0Setup.Routes,\n"
+            + "                global::System.Array.Empty<global::Auth0.Minimal.Auth0ApiDefinition>(),\n"
+            + "                configure);",
             services);
+        Assert.DoesNotContain("Auth0ApiServiceCollectionExtensions", services);
     }
 
     [Fact]
@@ -225,7 +228,7 @@ public class EmissionTests
         return routes;
     }
 
-    private static (SyntaxTree Tree, SemanticModel Model) Generated(GeneratorRun run, string hintName)
+    internal static (SyntaxTree Tree, SemanticModel Model) Generated(GeneratorRun run, string hintName)
     {
         var tree = run.OutputCompilation.SyntaxTrees.Single(t => t.FilePath.EndsWith(hintName, StringComparison.Ordinal));
         return (tree, run.OutputCompilation.GetSemanticModel(tree));

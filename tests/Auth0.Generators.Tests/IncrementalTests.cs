@@ -1,3 +1,4 @@
+using Auth0.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 
@@ -11,6 +12,8 @@ public class IncrementalTests
         namespace MyApp;
 
         [Auth0Config(LoginPath = "/signin")]
+        [Auth0Api("Orders", Audience = "https://orders.example.com", Scope = "read:orders", BaseAddress = "https://orders.example.com/")]
+        [Auth0Api("Billing", Audience = "https://billing.example.com", Scope = "read:billing")]
         internal partial class Auth0Setup
         {
             public static int Value() => 1;
@@ -96,6 +99,7 @@ public class IncrementalTests
         Assert.All(Outputs(result, TrackingNames.RoutesFile), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
         Assert.All(Outputs(result, TrackingNames.EndpointsFile), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
         AssertCachedOrUnchanged(Outputs(result, TrackingNames.ServicesFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ApiFiles));
 
         var outputs = OutputStepOutputs(result);
         Assert.NotEmpty(outputs);
@@ -116,9 +120,108 @@ public class IncrementalTests
         Assert.All(Outputs(result, TrackingNames.Diagnostics), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
         Assert.Equal("AUTH0002", Assert.Single(result.Diagnostics).Id);
         Assert.Equal(
-            ["Auth0.Endpoints.g.cs", "Auth0.Services.g.cs"],
+            ["Auth0.Api.Billing.g.cs", "Auth0.Api.Orders.g.cs", "Auth0.Endpoints.g.cs", "Auth0.Services.g.cs"],
             result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void EditingOneApisScope_ReEmitsOnlyThatApiAndTheServices()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithMethod, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "\"read:orders\"", "\"read:orders write:orders\"");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Contains(Outputs(result, TrackingNames.ConfigClasses), o => o.Reason == IncrementalStepRunReason.Modified);
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.RoutesFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.EndpointsFile));
+        Assert.All(Outputs(result, TrackingNames.ServicesFile), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Equal(
+            [("Billing", IncrementalStepRunReason.Unchanged), ("Orders", IncrementalStepRunReason.Modified)],
+            Outputs(result, TrackingNames.ApiFiles).Select(o => (((ApiFileModel)o.Value).Name, o.Reason)).Order());
+
+        // Only the Orders file and the services file are produced again.
+        Assert.Equal([TrackingNames.ApiFiles + "/Orders", TrackingNames.ServicesFile], ReEmitted(result));
+        Assert.Contains("\"read:orders write:orders\")", Source(result, "Auth0.Api.Orders.g.cs"));
+        Assert.Contains("\"read:orders write:orders\", \"https://orders.example.com/\", false)", Source(result, "Auth0.Services.g.cs"));
+    }
+
+    [Fact]
+    public void EditingUseDPoP_ReEmitsOnlyTheServices()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithMethod, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "Scope = \"read:billing\"", "Scope = \"read:billing\", UseDPoP = true");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        // The API files do not use UseDPoP, so they stay as they are.
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ApiFiles));
+        Assert.Equal([TrackingNames.ServicesFile], ReEmitted(result));
+        Assert.Contains("\"read:billing\", null, true)", Source(result, "Auth0.Services.g.cs"));
+    }
+
+    [Fact]
+    public void AddingAnApi_AddsItsFileAndKeepsTheOthers()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithMethod, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(
+            compilation,
+            "/src/File0.cs",
+            "internal partial class Auth0Setup",
+            "[Auth0Api(\"Sales\", Audience = \"https://sales.example.com\")]\ninternal partial class Auth0Setup");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Equal(
+            [
+                ("Billing", IncrementalStepRunReason.Unchanged),
+                ("Orders", IncrementalStepRunReason.Unchanged),
+                ("Sales", IncrementalStepRunReason.New),
+            ],
+            Outputs(result, TrackingNames.ApiFiles).Select(o => (((ApiFileModel)o.Value).Name, o.Reason)).Order());
+        Assert.Equal([TrackingNames.ApiFiles + "/Sales", TrackingNames.ServicesFile], ReEmitted(result));
+        Assert.Contains("IServiceCollection", Source(result, "Auth0.Services.g.cs"));
+        Assert.Contains("Auth0.Api.Sales.g.cs", result.GeneratedSources.Select(s => s.HintName));
+    }
+
+    [Fact]
+    public void BreakingOneApi_RemovesOnlyItsFile()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithMethod, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "\"https://orders.example.com\"", "\"orders\"");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Equal("AUTH0010", Assert.Single(result.Diagnostics).Id);
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.RoutesFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.EndpointsFile));
+        Assert.Equal(
+            ["Auth0.Api.Billing.g.cs", "Auth0.Endpoints.g.cs", "Auth0.Services.g.cs", "Auth0Config.Routes.g.cs"],
+            result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The source outputs that ran again, named by their input step (and API), ordered.</summary>
+    private static string[] ReEmitted(GeneratorRunResult result) =>
+        [
+            .. result.TrackedOutputSteps.SelectMany(s => s.Value)
+                .Where(step => step.Outputs.Any(o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)))
+                .Select(step => step.Inputs.Single())
+                .Select(input => input.Source.Name == TrackingNames.ApiFiles
+                    ? input.Source.Name + "/" + ((ApiFileModel)input.Source.Outputs[input.OutputIndex].Value).Name
+                    : input.Source.Name!)
+                .Order(StringComparer.Ordinal),
+        ];
+
+    private static string Source(GeneratorRunResult result, string hintName) =>
+        result.GeneratedSources.Single(s => s.HintName == hintName).SourceText.ToString();
 
     private static Compilation Edit(Compilation compilation, string path, string oldText, string newText)
     {

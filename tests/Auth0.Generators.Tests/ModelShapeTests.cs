@@ -84,7 +84,7 @@ public class ModelShapeTests
             [Auth0Api("Orders", Audience = "https://orders", Scope = "read:orders", BaseAddress = "https://orders.example", UseDPoP = true)]
             internal partial class Auth0Setup { }
 
-            [Auth0Api("Billing")]
+            [Auth0Api(name: "Billing", Audience = "urn:billing")]
             internal partial class Auth0Setup { }
             """);
         var run = GeneratorHarness.Run(compilation);
@@ -96,15 +96,39 @@ public class ModelShapeTests
 
         Assert.Equal(
             [
-                new ApiModel("Orders", "https://orders", "read:orders", "https://orders.example", true, null),
-                new ApiModel("Billing", null, null, null, false, null),
+                new ApiModel("Orders", "https://orders", "read:orders", "https://orders.example", true),
+                new ApiModel("Billing", "urn:billing", null, null, false),
             ],
-            parsed.Config.Apis.Select(a => a with { Location = null }));
-        Assert.All(parsed.Config.Apis, a => Assert.NotNull(a.Location));
+            parsed.Config.Apis);
         Assert.Equal("internal", parsed.Config.Accessibility);
+        Assert.Equal("internal", parsed.Config.ApiAccessibility);
         Assert.True(parsed.Config.IsPartial);
         Assert.Equal("MyApp", parsed.Config.Namespace);
+        Assert.Empty(parsed.ApiDiagnostics);
         Assert.Empty(run.GeneratorDiagnostics);
+    }
+
+    [Fact]
+    public void InvalidApis_AreLeftOutOfTheModel()
+    {
+        var run = GeneratorHarness.Run(
+            """
+            using Auth0.Minimal;
+            namespace MyApp;
+            [Auth0Config]
+            [Auth0Api("Orders", Audience = "orders")]
+            [Auth0Api("Billing", Audience = "https://billing")]
+            internal partial class Auth0Setup { }
+            """);
+
+        var parsed = run.Result.TrackedSteps[TrackingNames.ConfigClasses]
+            .SelectMany(s => s.Outputs)
+            .Select(o => Assert.IsType<ConfigParseResult>(o.Value))
+            .Single();
+
+        Assert.Equal([new ApiModel("Billing", "https://billing", null, null, false)], parsed.Config.Apis);
+        Assert.Empty(parsed.Diagnostics);
+        Assert.Equal("AUTH0010", Assert.Single(parsed.ApiDiagnostics).Id);
     }
 
     private static IEnumerable<Type> ModelAssemblyTypes() =>

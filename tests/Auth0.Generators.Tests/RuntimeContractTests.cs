@@ -30,4 +30,33 @@ public class RuntimeContractTests
         Assert.Equal(ApiParser.ApiAttributeName, typeof(Auth0ApiAttribute).Name);
         Assert.Equal(ApiParser.ApiAttributeNamespace, typeof(Auth0ApiAttribute).Namespace);
     }
+
+    [Fact]
+    public void ApiAttribute_HasExactlyTheArgumentsTheGeneratorReads()
+    {
+        Assert.Equal(
+            [ApiParser.AudienceProperty, ApiParser.BaseAddressProperty, ApiParser.ScopeProperty, ApiParser.UseDPoPProperty],
+            typeof(Auth0ApiAttribute).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order(StringComparer.Ordinal));
+        var constructor = Assert.Single(typeof(Auth0ApiAttribute).GetConstructors());
+        Assert.Equal([ApiParser.NameParameter], constructor.GetParameters().Select(p => p.Name));
+        var usage = typeof(Auth0ApiAttribute).GetCustomAttributes(typeof(AttributeUsageAttribute), false).Cast<AttributeUsageAttribute>().Single();
+        Assert.True(usage.AllowMultiple);
+    }
+
+    [Fact]
+    public void GeneratedCode_MatchesTheRuntimeApiContract()
+    {
+        Assert.Equal(
+            Auth0.Generators.Emitting.ApiEmitter.HttpClientNamePrefix + "Orders",
+            Auth0.Minimal.AspNetCore.Auth0ApiServiceCollectionExtensions.HttpClientName("Orders"));
+
+        // The generated code passes these positionally.
+        var definition = typeof(Auth0ApiDefinition).GetConstructors().Single(c => c.GetParameters().Length == 5);
+        Assert.Equal(["Name", "Audience", "Scope", "BaseAddress", "UseDPoP"], definition.GetParameters().Select(p => p.Name));
+        var tokenClient = Assert.Single(typeof(Auth0ApiTokenClient).GetConstructors(
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic));
+        Assert.Equal(
+            ["httpContextAccessor", "tokens", "apiName", "audience", "scope"],
+            tokenClient.GetParameters().Select(p => p.Name));
+    }
 }

@@ -82,9 +82,9 @@ public class RuntimeTests
             return Task.CompletedTask;
         }).GetAwaiter().GetResult();
 
-    private static async Task WithLoadedAssemblyAsync(string source, Func<Assembly, Task> test)
+    internal static async Task WithLoadedAssemblyAsync(string source, Func<Assembly, Task> test, params string[] otherSources)
     {
-        var run = GeneratorHarness.Run(source, Sources.Program);
+        var run = GeneratorHarness.Run([source, Sources.Program, .. otherSources]);
         Assert.Empty(run.GeneratorDiagnostics);
 
         using var image = new MemoryStream();

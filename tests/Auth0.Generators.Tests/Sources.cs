@@ -48,4 +48,43 @@ internal static class Sources
         {
         }
         """;
+
+    /// <summary>The two-API example: Orders has a base address (so an HttpClient), Billing has not.</summary>
+    public const string TwoApisConfig = """
+        using Auth0.Minimal;
+
+        namespace MyApp;
+
+        /// <summary>Auth0 settings.</summary>
+        [Auth0Config]
+        [Auth0Api("Orders", Audience = "https://orders.example.com", Scope = "read:orders write:orders", BaseAddress = "https://orders.example.com/")]
+        [Auth0Api("Billing", Audience = "https://billing.example.com")]
+        public partial class Auth0Setup
+        {
+        }
+        """;
+
+    // Uses the generated API types the way an application would, from public API surface.
+    public const string ApiConsumer = """
+        namespace MyApp;
+
+        /// <summary>Calls the Orders API.</summary>
+        public sealed class OrdersService(IOrdersApiTokenClient tokens, OrdersApiHttpClient http, IBillingApiTokenClient billing)
+        {
+            /// <summary>The token client.</summary>
+            public IOrdersApiTokenClient Tokens { get; } = tokens;
+
+            /// <summary>Reads the orders.</summary>
+            public System.Threading.Tasks.Task<string> ReadAsync() => http.Client.GetStringAsync("orders");
+
+            /// <summary>The billing audience.</summary>
+            public string BillingAudience => billing.Audience;
+        }
+        """;
+
+    /// <summary>A config whose [Auth0Api] attributes are given as argument lists.</summary>
+    public static string ApiConfig(params string[] apiArguments) =>
+        "using Auth0.Minimal;\n\nnamespace MyApp;\n\n[Auth0Config]\n"
+        + string.Concat(apiArguments.Select(a => "[Auth0Api(" + a + ")]\n"))
+        + "internal partial class Auth0Setup\n{\n}\n";
 }

@@ -5,30 +5,36 @@ using Microsoft.CodeAnalysis.Text;
 
 namespace Auth0.Generators.Emitting
 {
-    /// <summary>Emits <c>AddAuth0Generated</c>, which registers the runtime with the configured routes.</summary>
+    /// <summary>
+    /// Emits <c>AddAuth0Generated</c>, which registers the runtime with the configured routes and APIs, and each API's
+    /// token client and HttpClient.
+    /// </summary>
     internal static class ServicesEmitter
     {
         public const string HintName = "Auth0.Services.g.cs";
+
+        private const string Extensions = "global::Auth0.Minimal.AspNetCore.Auth0ApiServiceCollectionExtensions.";
+        private const string Definition = "global::Auth0.Minimal.Auth0ApiDefinition";
 
         public static void Emit(SourceProductionContext context, ServicesFileModel? model)
         {
             if (model is not null)
             {
-                context.AddSource(HintName, SourceText.From(Render(model.ConfigTypeName), Encoding.UTF8));
+                context.AddSource(HintName, SourceText.From(Render(model), Encoding.UTF8));
             }
         }
 
-        /// <param name="configTypeName">The <c>global::</c>-qualified name of the configuration class, or null for a stub that throws.</param>
-        public static string Render(string? configTypeName)
+        /// <param name="model">What to register; a null <see cref="ServicesFileModel.ConfigTypeName"/> gives a stub that throws.</param>
+        public static string Render(ServicesFileModel model)
         {
             var writer = new SourceWriter().WriteFileHeader();
             writer.OpenBlock("namespace Microsoft.Extensions.DependencyInjection");
-            writer.WriteLine("/// <summary>Registers Auth0 with the routes configured by [Auth0Config].</summary>");
+            writer.WriteLine("/// <summary>Registers Auth0 with the routes and APIs configured by [Auth0Config] and [Auth0Api].</summary>");
             writer.WriteLine(SourceWriter.GeneratedCodeAttribute);
 
             // Internal for the same reason as the endpoint extensions: avoids CS0121 across referencing projects.
             writer.OpenBlock("internal static class Auth0GeneratedServiceCollectionExtensions");
-            writer.WriteLine("/// <summary>Adds the Auth0 services, bound to the configuration section and the generated routes.</summary>");
+            writer.WriteLine("/// <summary>Adds the Auth0 services, bound to the configuration section, the generated routes and the declared APIs.</summary>");
             writer.WriteLine("/// <param name=\"services\">The service collection.</param>");
             writer.WriteLine("/// <param name=\"configuration\">The application configuration holding the Auth0 settings.</param>");
             writer.WriteLine("/// <param name=\"configure\">Optional extra configuration of the Auth0 options.</param>");
@@ -37,15 +43,80 @@ namespace Auth0.Generators.Emitting
             writer.Indent();
             writer.WriteLine("this global::Microsoft.Extensions.DependencyInjection.IServiceCollection services,");
             writer.WriteLine("global::Microsoft.Extensions.Configuration.IConfiguration configuration,");
+            if (model.ConfigTypeName is null)
+            {
+                writer.WriteLine("global::System.Action<global::Auth0.Minimal.Auth0Options>? configure = null)");
+                writer.WriteLine("=> " + SourceWriter.ThrowInvalidConfig);
+                writer.Unindent();
+                writer.CloseBlock();
+                writer.CloseBlock();
+                return writer.ToString();
+            }
+
             writer.WriteLine("global::System.Action<global::Auth0.Minimal.Auth0Options>? configure = null)");
-            writer.WriteLine(configTypeName is null
-                ? "=> " + SourceWriter.ThrowInvalidConfig
-                : "=> global::Auth0.Minimal.AspNetCore.Auth0ServiceCollectionExtensions.AddAuth0Core(services, configuration, "
-                    + configTypeName + ".Routes, configure);");
             writer.Unindent();
+            writer.WriteLine("{").Indent();
+            WriteCore(writer, model);
+            foreach (var api in model.Apis)
+            {
+                WriteApi(writer, model.Namespace, api);
+            }
+
+            writer.WriteLine();
+            writer.WriteLine("return services;");
+            writer.CloseBlock();
             writer.CloseBlock();
             writer.CloseBlock();
             return writer.ToString();
+        }
+
+        private static void WriteCore(SourceWriter writer, ServicesFileModel model)
+        {
+            writer.WriteLine("global::Auth0.Minimal.AspNetCore.Auth0ServiceCollectionExtensions.AddAuth0Core(services, configuration, "
+                + model.ConfigTypeName + ".Routes,");
+            writer.Indent();
+            if (model.Apis.IsEmpty)
+            {
+                writer.WriteLine("global::System.Array.Empty<" + Definition + ">(),");
+            }
+            else
+            {
+                writer.WriteLine("new " + Definition + "[]");
+                writer.WriteLine("{").Indent();
+                foreach (var api in model.Apis)
+                {
+                    writer.WriteLine("new " + Definition + "(" + RoutesEmitter.Literal(api.Name) + ", " + RoutesEmitter.Literal(api.Audience) + ", "
+                        + ApiEmitter.Literal(api.Scope) + ", " + ApiEmitter.Literal(api.BaseAddress) + ", " + RoutesEmitter.Literal(api.UseDPoP) + "),");
+                }
+
+                writer.Unindent().WriteLine("},");
+            }
+
+            writer.WriteLine("configure);");
+            writer.Unindent();
+        }
+
+        private static void WriteApi(SourceWriter writer, string? ns, ApiModel api)
+        {
+            var tokenInterface = ApiEmitter.Qualified(ns, ApiEmitter.InterfaceName(api.Name));
+            var tokenClient = ApiEmitter.Qualified(ns, ApiEmitter.TokenClientName(api.Name));
+            writer.WriteLine();
+            writer.WriteLine(Extensions + "AddAuth0ApiTokenClient<" + tokenInterface + ">(services, static (accessor, tokens) => new "
+                + tokenClient + "(accessor, tokens));");
+            if (api.BaseAddress is null)
+            {
+                return;
+            }
+
+            var wrapper = ApiEmitter.Qualified(ns, ApiEmitter.HttpClientWrapperName(api.Name));
+            writer.WriteLine(Extensions + "AddAuth0ApiHttpClient<" + tokenInterface + ">(services, " + RoutesEmitter.Literal(api.Name) + ", "
+                + RoutesEmitter.Literal(api.BaseAddress) + ");");
+            writer.WriteLine("global::Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddTransient<" + wrapper + ">(services, static provider =>").Indent();
+            writer.WriteLine("new " + wrapper + "(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions");
+            writer.Indent();
+            writer.WriteLine(".GetRequiredService<global::System.Net.Http.IHttpClientFactory>(provider)");
+            writer.WriteLine(".CreateClient(" + wrapper + ".ClientName)));");
+            writer.Unindent().Unindent();
         }
     }
 }

@@ -10,12 +10,18 @@ namespace Auth0.Generators.Model
     /// <param name="ClassName">The identifier as written, keeping a leading '@'.</param>
     /// <param name="TypeKeyword"><c>class</c> or <c>record</c>.</param>
     /// <param name="FullyQualifiedName">The <c>global::</c>-qualified name used from generated code.</param>
+    /// <param name="ApiAccessibility">
+    /// The accessibility of the generated API types: <c>public</c> when the class and every type containing it are
+    /// public, else <c>internal</c>.
+    /// </param>
     /// <param name="ContainingTypes">Enclosing types, outermost first.</param>
+    /// <param name="Apis">The valid [Auth0Api] declarations, in source order.</param>
     internal sealed record ConfigClassModel(
         string? Namespace,
         string ClassName,
         string TypeKeyword,
         string Accessibility,
+        string ApiAccessibility,
         bool IsPartial,
         string FullyQualifiedName,
         string DisplayName,
@@ -25,16 +31,30 @@ namespace Auth0.Generators.Model
         LocationInfo? Location);
 
     /// <summary>The result of reading one [Auth0Config] class; diagnostics stay apart from the model.</summary>
-    internal sealed record ConfigParseResult(ConfigClassModel Config, EquatableArray<DiagnosticInfo> Diagnostics);
+    /// <param name="Diagnostics">Errors in the class or its routes; any of them turns the generated methods into stubs.</param>
+    /// <param name="ApiDiagnostics">Errors in [Auth0Api] declarations; only the declarations at fault are left out.</param>
+    internal sealed record ConfigParseResult(
+        ConfigClassModel Config,
+        EquatableArray<DiagnosticInfo> Diagnostics,
+        EquatableArray<DiagnosticInfo> ApiDiagnostics);
 
     /// <summary>
     /// What the whole compilation generates: the class to emit for (null when there is none or it has
     /// errors) and every diagnostic to report.
     /// </summary>
     /// <param name="HasInvalidConfig">A class is marked [Auth0Config] but has errors, so only stubs are emitted.</param>
-    internal sealed record GenerationModel(ConfigClassModel? Config, bool HasInvalidConfig, EquatableArray<DiagnosticInfo> Diagnostics)
+    /// <param name="ApiFiles">
+    /// One entry per valid API of the first configuration class, even when that class has errors: the API types do
+    /// not refer to it, and leaving them out would add errors wherever the application uses them.
+    /// </param>
+    internal sealed record GenerationModel(
+        ConfigClassModel? Config,
+        bool HasInvalidConfig,
+        EquatableArray<DiagnosticInfo> Diagnostics,
+        EquatableArray<ApiFileModel> ApiFiles)
     {
-        public static readonly GenerationModel Empty = new(null, false, EquatableArray<DiagnosticInfo>.Empty);
+        public static readonly GenerationModel Empty =
+            new(null, false, EquatableArray<DiagnosticInfo>.Empty, EquatableArray<ApiFileModel>.Empty);
     }
 
     /// <summary>
@@ -58,5 +78,11 @@ namespace Auth0.Generators.Model
     internal sealed record EndpointsFileModel(RoutesModel? Routes);
 
     /// <summary>The input of the services file; null <paramref name="ConfigTypeName"/> means emit a stub.</summary>
-    internal sealed record ServicesFileModel(string? ConfigTypeName);
+    /// <param name="Namespace">Where the generated API types are, or null for the global namespace.</param>
+    internal sealed record ServicesFileModel(string? ConfigTypeName, string? Namespace, EquatableArray<ApiModel> Apis)
+    {
+        public static readonly ServicesFileModel Stub = new(null, null, EquatableArray<ApiModel>.Empty);
+
+        public static ServicesFileModel From(ConfigClassModel config) => new(config.FullyQualifiedName, config.Namespace, config.Apis);
+    }
 }

@@ -61,13 +61,15 @@ namespace Auth0.Generators.Parsing
             }
 
             var routes = RoutesParser.Parse(context.Attributes[0], context.SemanticModel, diagnostics, cancellationToken);
-            var apis = ApiParser.Parse(type, cancellationToken);
+            var apiDiagnostics = new List<DiagnosticInfo>();
+            var apis = ApiParser.Parse(type, context.SemanticModel, apiDiagnostics, cancellationToken);
 
             var model = new ConfigClassModel(
                 Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString(NamespaceFormat) : null,
                 ClassName: declaration.Identifier.Text,
                 TypeKeyword: GetKeyword(declaration),
                 Accessibility: GetAccessibility(type),
+                ApiAccessibility: IsVisibleOutsideAssembly(type) ? "public" : "internal",
                 IsPartial: isPartial,
                 FullyQualifiedName: type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
                 DisplayName: displayName,
@@ -76,7 +78,7 @@ namespace Auth0.Generators.Parsing
                 Apis: apis,
                 Location: classLocation);
 
-            return new ConfigParseResult(model, diagnostics.ToEquatableArray());
+            return new ConfigParseResult(model, diagnostics.ToEquatableArray(), apiDiagnostics.ToEquatableArray());
         }
 
         private static string GetKeyword(TypeDeclarationSyntax declaration) => declaration switch
@@ -101,6 +103,19 @@ namespace Auth0.Generators.Parsing
                     case Accessibility.Protected:
                     case Accessibility.ProtectedAndInternal:
                         return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static bool IsVisibleOutsideAssembly(INamedTypeSymbol type)
+        {
+            for (var current = type; current is not null; current = current.ContainingType)
+            {
+                if (current.IsFileLocal || current.DeclaredAccessibility != Accessibility.Public)
+                {
+                    return false;
                 }
             }
 

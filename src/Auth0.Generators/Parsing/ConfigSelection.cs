@@ -25,21 +25,26 @@ namespace Auth0.Generators.Parsing
 
             var primary = ordered[0];
             var diagnostics = new List<DiagnosticInfo>(primary.Diagnostics);
+            diagnostics.AddRange(primary.ApiDiagnostics);
             foreach (var other in ordered.Skip(1))
             {
                 diagnostics.AddRange(other.Diagnostics);
 
-                // Two attributed parts of one partial class are a compiler error (CS0579), not a second class.
+                // Two attributed parts of one partial class are a compiler error (CS0579), not a second class;
+                // both parts see the same [Auth0Api] attributes, so their errors are reported once.
                 if (other.Config.FullyQualifiedName != primary.Config.FullyQualifiedName)
                 {
+                    diagnostics.AddRange(other.ApiDiagnostics);
                     diagnostics.Add(DiagnosticInfo.Create(
                         Diagnostics.MultipleConfigClasses, other.Config.Location, other.Config.DisplayName, primary.Config.DisplayName));
                 }
             }
 
-            // Emitting for a class with errors would add compiler errors that hide the real cause.
+            // Emitting for a class with errors would add compiler errors that hide the real cause. [Auth0Api]
+            // errors only leave out the APIs at fault, which the parser has already done.
             var isValid = primary.Diagnostics.IsEmpty;
-            return new GenerationModel(isValid ? primary.Config : null, !isValid, diagnostics.ToEquatableArray());
+            var apiFiles = primary.Config.Apis.Select(api => ApiFileModel.From(primary.Config, api)).ToEquatableArray();
+            return new GenerationModel(isValid ? primary.Config : null, !isValid, diagnostics.ToEquatableArray(), apiFiles);
         }
     }
 }

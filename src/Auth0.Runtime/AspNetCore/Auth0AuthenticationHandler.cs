@@ -56,7 +56,7 @@ internal sealed class Auth0AuthenticationHandler(
         if (Context.GetEndpoint()?.Metadata.GetMetadata<Auth0LoginRedirectMetadata>() is not null)
         {
             var original = Request.PathBase + Request.Path + Request.QueryString;
-            var login = SafeRedirect.ToAbsolute(settings.Routes.Login, settings.AppBaseUri);
+            var login = settings.RouteUrl(settings.Routes.Login);
             Response.StatusCode = StatusCodes.Status302Found;
             Response.Headers.Location = login + "?returnTo=" + Uri.EscapeDataString(original.ToString());
             return Task.CompletedTask;

@@ -19,6 +19,7 @@ internal sealed partial class Auth0Endpoints(
     TokenEndpointClient tokens,
     IdTokenValidator idTokens,
     TransactionStore transactions,
+    SessionCookieStore sessions,
     Auth0TokenService tokenService,
     TimeProvider time,
     ILogger<Auth0Endpoints> logger)
@@ -26,9 +27,12 @@ internal sealed partial class Auth0Endpoints(
     private const int MaxTransactionFieldBytes = 2048;
 
     // Parameters the SDK owns; neither configuration nor the login query may set them.
-    private static readonly HashSet<string> ProtectedParameters = new(StringComparer.Ordinal)
+    // Compared without case: ASP.NET query keys are case-insensitive and some providers read parameters that way.
+    // response_mode and request objects would move the code where the callback cannot read it.
+    private static readonly HashSet<string> ProtectedParameters = new(StringComparer.OrdinalIgnoreCase)
     {
         "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "state", "nonce",
+        "response_mode", "request", "request_uri", "returnTo", "challengeMode",
     };
 
     public async Task LoginAsync(HttpContext context)
@@ -56,7 +60,7 @@ internal sealed partial class Auth0Endpoints(
             if (!ProtectedParameters.Contains(key)) SetParameter(parameters, key, value);
         foreach (var (key, values) in query)
         {
-            if (key is "returnTo" or "challengeMode" || ProtectedParameters.Contains(key)) continue;
+            if (ProtectedParameters.Contains(key)) continue;
             if (values.Count == 0 || values[0] is null) continue;
             SetParameter(parameters, key, values[0]!);
         }
@@ -85,8 +89,9 @@ internal sealed partial class Auth0Endpoints(
         var verifier = Base64Url.RandomToken();
         var challenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
 
-        var returnTo = SafeRedirect.ToLocalPath(First(query, "returnTo"), settings.AppBaseUri) ?? settings.Options.SignInReturnToPath;
-        if (Encoding.UTF8.GetByteCount(returnTo) > MaxTransactionFieldBytes) returnTo = settings.Options.SignInReturnToPath;
+        var fallback = new Uri(settings.RouteUrl(settings.Options.SignInReturnToPath)).PathAndQuery;
+        var returnTo = SafeRedirect.ToLocalPath(First(query, "returnTo"), settings.AppBaseUri) ?? fallback;
+        if (Encoding.UTF8.GetByteCount(returnTo) > MaxTransactionFieldBytes) returnTo = fallback;
         var scope = GetParameter(parameters, "scope");
         var audience = GetParameter(parameters, "audience");
 
@@ -115,7 +120,7 @@ internal sealed partial class Auth0Endpoints(
         url.Length--; // trailing '&'
 
         var requestState = Auth0RequestState.For(context);
-        transactions.Save(txn, requestState.Cookies);
+        transactions.Save(txn, context.Request.Cookies, requestState.Cookies);
         requestState.EnsureFlush();
         PlainResponses.Redirect(context, url.ToString());
     }
@@ -163,7 +168,8 @@ internal sealed partial class Auth0Endpoints(
             }
 
         var iss = First(query, "iss");
-        if (iss is not null ? !OidcMetadataCache.SameIssuer(iss, settings.Issuer) : doc.AuthorizationResponseIssParameterSupported == true)
+        // RFC 9207: a simple string comparison, no URL normalisation.
+        if (iss is not null ? !string.Equals(iss, settings.Issuer, StringComparison.Ordinal) : doc.AuthorizationResponseIssParameterSupported == true)
         {
             LogIssuerMismatch(logger);
             await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.", "the response 'iss' parameter is not the expected issuer");
@@ -195,7 +201,7 @@ internal sealed partial class Auth0Endpoints(
         }
         catch (OAuth2Exception ex)
         {
-            LogCodeExchangeFailed(logger, ex.Error);
+            LogCodeExchangeFailed(logger, PlainResponses.Sanitize(ex.Error, 64));
             await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationCodeGrantError, "An error occurred while trying to exchange the authorization code.", ex.Error);
             return;
         }
@@ -219,7 +225,7 @@ internal sealed partial class Auth0Endpoints(
         }
         catch (IdTokenValidationException ex)
         {
-            LogIdTokenRejected(logger, ex.Message);
+            LogIdTokenRejected(logger, PlainResponses.Sanitize(ex.Message, 200));
             await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationCodeGrantError, "An error occurred while trying to exchange the authorization code.", ex.Message);
             return;
         }
@@ -257,6 +263,12 @@ internal sealed partial class Auth0Endpoints(
                 SessionExpiresAt = sessionExpiresAt,
             },
         };
+        if (!sessions.TryFit(session))
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.SessionTooLarge,
+                "The session is too large for a cookie. Keep fewer ID-token claims or use a session store.");
+            return;
+        }
         requestState.Save(session);
         LogLoggedIn(logger);
         PlainResponses.Redirect(context, SafeRedirect.ToAbsolute(txn.ReturnTo ?? "/", settings.AppBaseUri));
@@ -333,6 +345,8 @@ internal sealed partial class Auth0Endpoints(
 
     public async Task AccessTokenAsync(HttpContext context)
     {
+        // The body is a bearer credential: never cacheable, whatever happens below.
+        CacheHeaders.Apply(context.Response);
         var query = context.Request.Query;
         var options = new AccessTokenOptions
         {

@@ -37,8 +37,9 @@ public static class SafeRedirect
         }
         else
         {
-            var origin = new Uri(baseUri.GetLeftPart(UriPartial.Authority) + "/");
-            if (!Uri.TryCreate(origin, value, out resolved)) return null;
+            // A relative value is relative to the app's base URL (its path kept); "/x" is the origin's /x.
+            var root = new Uri(baseUri.GetLeftPart(UriPartial.Authority) + baseUri.AbsolutePath.TrimEnd('/') + "/");
+            if (!Uri.TryCreate(root, value, out resolved)) return null;
         }
 
         if (!SameOrigin(resolved, baseUri)) return null;
@@ -48,12 +49,9 @@ public static class SafeRedirect
         return local.StartsWith('/') ? local : "/" + local;
     }
 
-    /// <summary>Absolute URL under the app base (keeps a base path such as https://ex.com/app).</summary>
-    public static string ToAbsolute(string localPath, Uri baseUri)
-    {
-        var root = baseUri.GetLeftPart(UriPartial.Authority) + baseUri.AbsolutePath.TrimEnd('/');
-        return root + (localPath.StartsWith('/') ? localPath : "/" + localPath);
-    }
+    /// <summary>The absolute URL of an origin-relative path from <see cref="ToLocalPath"/>.</summary>
+    public static string ToAbsolute(string localPath, Uri baseUri) =>
+        baseUri.GetLeftPart(UriPartial.Authority) + (localPath.StartsWith('/') ? localPath : "/" + localPath);
 
     /// <summary>A logout returnTo must be an absolute URL on the app's origin; anything else is refused.</summary>
     public static string? ToSameOriginAbsolute(string? returnTo, Uri baseUri)

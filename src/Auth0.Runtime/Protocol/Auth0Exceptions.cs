@@ -24,6 +24,7 @@ public static class Auth0ErrorCodes
     public const string AuthorizationCodeGrantRequestError = "authorization_code_grant_request_error";
     public const string AuthorizationCodeGrantError = "authorization_code_grant_error";
     public const string SessionExpired = "session_expired";
+    public const string SessionTooLarge = "session_too_large";
     public const string MissingSession = "missing_session";
     public const string MissingRefreshToken = "missing_refresh_token";
     public const string FailedToRefreshToken = "failed_to_refresh_token";

@@ -48,11 +48,9 @@ internal sealed class Auth0RequestState
             if (!_loaded)
             {
                 _loaded = true;
-                var cookies = _context.Request.Cookies;
-                var raw = _store.ReadRaw(cookies);
-                _session = _store.Decode(raw);
+                _session = _store.Read(_context.Request, out var hadCookies);
                 // A cookie we cannot read (tampered, truncated, wrong key, expired) is cleared, not kept around.
-                _invalidCookie = _session is null && _store.HasAnySessionCookie(cookies);
+                _invalidCookie = _session is null && hadCookies;
                 if (_invalidCookie) MarkDirty(SessionChange.Delete);
             }
             return _session;

@@ -15,11 +15,37 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
 
     private string CookieName => settings.Options.Session.Cookie.Name;
 
+    /// <summary>Above this many characters of cookie value the session is trimmed (ID token, then older API tokens).</summary>
+    internal const int MaxSessionCookieChars = 16 * 1024;
+    /// <summary>A request can carry any number of junk chunk cookies; never answer with more deletions than this.</summary>
+    private const int MaxDeletions = 20;
+
+    /// <summary>
+    /// Reads the session from the request. When the browser sends several cookies of the same name (for example one
+    /// injected by a sibling domain), the first that decrypts wins.
+    /// </summary>
+    public Auth0Session? Read(HttpRequest request, out bool hadSessionCookies)
+    {
+        var cookies = request.Cookies;
+        hadSessionCookies = HasAnySessionCookie(cookies);
+        if (!hadSessionCookies) return null;
+        foreach (var candidate in RawValues(request, CookieName))
+        {
+            if (candidate.Length == 0) continue;
+            if (Decode(candidate) is { } session) return session;
+        }
+        return Decode(ReadChunks(cookies));
+    }
+
     /// <summary>The raw (reassembled) cookie value, or null when there is none or the chunks are incomplete.</summary>
     public string? ReadRaw(IRequestCookieCollection cookies)
     {
         if (cookies.TryGetValue(CookieName, out var single) && !string.IsNullOrEmpty(single)) return single;
+        return ReadChunks(cookies);
+    }
 
+    private string? ReadChunks(IRequestCookieCollection cookies)
+    {
         var chunks = ChunkIndexes(cookies);
         if (chunks.Count == 0) return null;
         chunks.Sort((a, b) => a.Index.CompareTo(b.Index));
@@ -30,7 +56,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
 
     /// <summary>True when the request carries any cookie belonging to the session (base or chunk).</summary>
     public bool HasAnySessionCookie(IRequestCookieCollection cookies) =>
-        cookies.ContainsKey(CookieName) || ChunkIndexes(cookies).Count > 0;
+        cookies.ContainsKey(CookieName) || ChunkNames(cookies).Any();
 
     public Auth0Session? Decode(string? raw)
     {
@@ -48,11 +74,62 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             if (session?.User is null || session.TokenSet is null || session.Internal is null) return null;
             session.Extra?.Remove("exp");
             if (session.Extra is { Count: 0 }) session.Extra = null;
+            // Strings that cannot become .NET strings (lone surrogates, bad UTF-8) would throw later, on use.
+            EnsureReadable(session.User.Claims);
+            EnsureReadable(session.Extra);
+            EnsureReadable(session.TokenSet.Extra);
+            EnsureReadable(session.Internal.Extra);
+            if (session.AccessTokens is not null)
+                foreach (var entry in session.AccessTokens)
+                {
+                    if (entry is null) return null;
+                    EnsureReadable(entry.Extra);
+                }
             return session;
         }
         catch (JsonException) { return null; }
         catch (InvalidOperationException) { return null; }
     }
+
+    private static void EnsureReadable(Dictionary<string, JsonElement>? values)
+    {
+        if (values is null) return;
+        foreach (var value in values.Values) EnsureReadable(value);
+    }
+
+    private static void EnsureReadable(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String: _ = element.GetString(); break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray()) EnsureReadable(item);
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject()) { _ = property.Name; EnsureReadable(property.Value); }
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Makes the session fit the cookie budget: drops the ID token, then the oldest API tokens. False when even the
+    /// remainder is too large (a session store is needed for such a user).
+    /// </summary>
+    public bool TryFit(Auth0Session session)
+    {
+        if (EstimatedCookieLength(session) <= MaxSessionCookieChars) return true;
+        session.TokenSet.IdToken = null;
+        while (EstimatedCookieLength(session) > MaxSessionCookieChars)
+        {
+            if (session.AccessTokens is not { Count: > 0 }) return false;
+            session.AccessTokens.RemoveAt(0);
+        }
+        return true;
+    }
+
+    // Encrypted size estimate: base64url of the JSON plus the fixed JWE overhead.
+    private static int EstimatedCookieLength(Auth0Session session) =>
+        (JsonSerializer.SerializeToUtf8Bytes(session, Auth0JsonContext.Default.Auth0Session).Length + 32) * 4 / 3 + 80;
 
     /// <summary>Seconds the cookie lives, from the rolling/absolute rules: min(now + inactivity, createdAt + absolute).</summary>
     public long MaxAgeSeconds(Auth0Session session, long now)
@@ -67,6 +144,12 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
 
     public void Write(Auth0Session session, IRequestCookieCollection requestCookies, ResponseCookieJar jar)
     {
+        if (!TryFit(session))
+        {
+            // Better no session than a cookie the browser or a proxy will reject on every later request.
+            Delete(requestCookies, jar);
+            return;
+        }
         var nowOffset = time.GetUtcNow();
         var now = nowOffset.ToUnixTimeSeconds();
         var maxAge = MaxAgeSeconds(session, now);
@@ -75,22 +158,24 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         var cookie = settings.SessionCookie;
         long? cookieMaxAge = settings.Options.Session.Cookie.Transient ? null : maxAge;
 
-        var existing = ChunkIndexes(requestCookies);
         if (value.Length <= MaxChunkSize)
         {
             jar.Set(cookie, CookieName, value, cookieMaxAge, nowOffset);
-            foreach (var chunk in existing) jar.Delete(cookie, ChunkName(chunk.Index), nowOffset);
+            foreach (var name in ChunkNames(requestCookies).Take(MaxDeletions)) jar.Delete(cookie, name, nowOffset);
             return;
         }
 
         var count = (value.Length + MaxChunkSize - 1) / MaxChunkSize;
+        var written = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             var part = value.Substring(i * MaxChunkSize, Math.Min(MaxChunkSize, value.Length - i * MaxChunkSize));
-            jar.Set(cookie, ChunkName(i), part, cookieMaxAge, nowOffset);
+            var name = ChunkName(i);
+            written.Add(name);
+            jar.Set(cookie, name, part, cookieMaxAge, nowOffset);
         }
-        foreach (var chunk in existing)
-            if (chunk.Index >= count) jar.Delete(cookie, ChunkName(chunk.Index), nowOffset);
+        foreach (var name in ChunkNames(requestCookies).Where(n => !written.Contains(n)).Take(MaxDeletions))
+            jar.Delete(cookie, name, nowOffset);
         if (requestCookies.ContainsKey(CookieName)) jar.Delete(cookie, CookieName, nowOffset);
     }
 
@@ -100,23 +185,56 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         var nowOffset = time.GetUtcNow();
         var cookie = settings.SessionCookie;
         jar.Delete(cookie, CookieName, nowOffset);
-        foreach (var chunk in ChunkIndexes(requestCookies)) jar.Delete(cookie, ChunkName(chunk.Index), nowOffset);
+        foreach (var name in ChunkNames(requestCookies).Take(MaxDeletions)) jar.Delete(cookie, name, nowOffset);
     }
 
     private string ChunkName(int index) => CookieName + "__" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    // Only canonical indexes ("0", "1", ... without leading zeros) make up a session.
     private List<(int Index, string Value)> ChunkIndexes(IRequestCookieCollection cookies)
     {
-        var prefix = CookieName + "__";
         var result = new List<(int, string)>();
         foreach (var (name, value) in cookies)
         {
-            if (name.Length <= prefix.Length || !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            var digits = name.AsSpan(prefix.Length);
-            if (digits.Length > 3 || !IsDigits(digits)) continue;
+            if (!IsChunkName(name, out var digits) || digits.Length > 3 || (digits.Length > 1 && digits[0] == '0')) continue;
             result.Add((int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture), value));
         }
         return result;
+    }
+
+    /// <summary>The exact names of every chunk-like cookie the browser sent, canonical or not.</summary>
+    private IEnumerable<string> ChunkNames(IRequestCookieCollection cookies)
+    {
+        foreach (var name in cookies.Keys)
+            if (IsChunkName(name, out _)) yield return name;
+    }
+
+    private bool IsChunkName(string name, out ReadOnlySpan<char> digits)
+    {
+        var prefixLength = CookieName.Length + 2;
+        digits = default;
+        if (name.Length <= prefixLength || !name.StartsWith(CookieName, StringComparison.Ordinal) || name[CookieName.Length] != '_' || name[CookieName.Length + 1] != '_')
+            return false;
+        digits = name.AsSpan(prefixLength);
+        return IsDigits(digits);
+    }
+
+    private static IEnumerable<string> RawValues(HttpRequest request, string name)
+    {
+        foreach (var header in request.Headers.Cookie)
+        {
+            if (string.IsNullOrEmpty(header)) continue;
+            foreach (var pair in header.Split(';'))
+            {
+                var trimmed = pair.AsSpan().Trim();
+                var eq = trimmed.IndexOf('=');
+                if (eq <= 0 || !trimmed[..eq].Trim().SequenceEqual(name)) continue;
+                var value = trimmed[(eq + 1)..].Trim().Trim('"').ToString();
+                string decoded;
+                try { decoded = Uri.UnescapeDataString(value); } catch (UriFormatException) { continue; }
+                yield return decoded;
+            }
+        }
     }
 
     private static bool IsDigits(ReadOnlySpan<char> s)

@@ -17,7 +17,11 @@ internal sealed class TransactionStore(Auth0Settings settings, TimeProvider time
 
     public string CookieNameFor(string state) => settings.Options.EnableParallelTransactions ? Prefix + state : Prefix;
 
-    public void Save(TransactionState txn, ResponseCookieJar jar)
+    /// <summary>Total bytes of transaction cookies a browser may hold; beyond it the oldest are evicted.</summary>
+    internal const int MaxTotalBytes = 3500;
+    private const int MaxDeletions = 20;
+
+    public void Save(TransactionState txn, IRequestCookieCollection requestCookies, ResponseCookieJar jar)
     {
         var nowOffset = time.GetUtcNow();
         var now = nowOffset.ToUnixTimeSeconds();
@@ -25,7 +29,33 @@ internal sealed class TransactionStore(Auth0Settings settings, TimeProvider time
         if (maxAge <= 0) maxAge = 3600;
         var json = JsonSerializer.SerializeToUtf8Bytes(txn, Auth0JsonContext.Default.TransactionState);
         var value = now.ToString(CultureInfo.InvariantCulture) + ":" + settings.Crypto.Encrypt(json, now + maxAge);
-        jar.Set(settings.TransactionCookie, CookieNameFor(txn.State!), value, maxAge, nowOffset);
+        var name = CookieNameFor(txn.State!);
+        EvictOldest(requestCookies, jar, name, name.Length + 1 + Uri.EscapeDataString(value).Length, now, maxAge, nowOffset);
+        jar.Set(settings.TransactionCookie, name, value, maxAge, nowOffset);
+    }
+
+    // Abandoned logins must not pile up until the Cookie header is too large for the server (431 everywhere).
+    private void EvictOldest(IRequestCookieCollection cookies, ResponseCookieJar jar, string newName, int newBytes, long now, long maxAge, DateTimeOffset nowOffset)
+    {
+        var existing = new List<(string Name, long Timestamp, int Bytes)>();
+        foreach (var (name, value) in cookies)
+        {
+            if (!name.StartsWith(Prefix, StringComparison.Ordinal) || name == newName) continue;
+            var colon = value.IndexOf(':');
+            long ts = colon > 0 && long.TryParse(value.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? t : 0;
+            existing.Add((name, ts, name.Length + 1 + Uri.EscapeDataString(value).Length));
+        }
+        existing.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
+        var total = newBytes + existing.Sum(e => e.Bytes);
+        var deleted = 0;
+        foreach (var cookie in existing)
+        {
+            var expired = cookie.Timestamp + maxAge <= now;
+            if (!expired && total < MaxTotalBytes) break;
+            if (deleted++ >= MaxDeletions) break;
+            jar.Delete(settings.TransactionCookie, cookie.Name, nowOffset);
+            total -= cookie.Bytes;
+        }
     }
 
     public TransactionState? Read(IRequestCookieCollection cookies, string state)
@@ -48,7 +78,7 @@ internal sealed class TransactionStore(Auth0Settings settings, TimeProvider time
     public void DeleteAll(IRequestCookieCollection cookies, ResponseCookieJar jar)
     {
         var now = time.GetUtcNow();
-        foreach (var (name, _) in cookies)
-            if (name.StartsWith(Prefix, StringComparison.Ordinal)) jar.Delete(settings.TransactionCookie, name, now);
+        foreach (var name in cookies.Keys.Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)).Take(MaxDeletions * 2))
+            jar.Delete(settings.TransactionCookie, name, now);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Auth0.Minimal.AspNetCore;
 using Auth0.Minimal.Configuration;
 using Auth0.Minimal.Protocol;
 using Auth0.Minimal.Sessions;
@@ -155,11 +156,11 @@ public sealed partial class Auth0TokenService
 
     private async Task<TokenEndpointResponse> RefreshAsync(string sessionRefreshToken, string? audience, string? scope, CancellationToken ct)
     {
-        // Re-read first: a refresh on another request may already have rotated this refresh token.
+        // The coordinator re-reads first: a refresh on another request may already have rotated this refresh token.
         var refreshToken = _coordinator.Latest(sessionRefreshToken);
         try
         {
-            return await _coordinator.RefreshAsync(refreshToken, audience, scope, rt => PostRefreshAsync(rt, audience, scope)).ConfigureAwait(false);
+            return await _coordinator.RefreshAsync(sessionRefreshToken, audience, scope, rt => PostRefreshAsync(rt, audience, scope)).ConfigureAwait(false);
         }
         catch (OAuth2Exception ex) when (ex.Error == "invalid_grant" && _coordinator.Latest(sessionRefreshToken) is var latest && latest != refreshToken)
         {
@@ -169,7 +170,7 @@ public sealed partial class Auth0TokenService
         }
         catch (OAuth2Exception ex)
         {
-            LogRefreshFailed(_logger, ex.Error);
+            LogRefreshFailed(_logger, PlainResponses.Sanitize(ex.Error, 64));
             throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.", ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Auth0Exception && !ct.IsCancellationRequested)
@@ -188,7 +189,7 @@ public sealed partial class Auth0TokenService
         }
         catch (OAuth2Exception ex)
         {
-            LogRefreshFailed(_logger, ex.Error);
+            LogRefreshFailed(_logger, PlainResponses.Sanitize(ex.Error, 64));
             throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.", ex);
         }
     }

@@ -36,12 +36,23 @@ internal sealed class RefreshCoordinator(TimeProvider time)
         return refreshToken;
     }
 
-    public async Task<TokenEndpointResponse> RefreshAsync(string refreshToken, string? audience, string? scope,
+    /// <summary>
+    /// Refreshes <paramref name="sessionRefreshToken"/> (or its newest known successor) for one audience and scope,
+    /// sharing the call and its result with every other caller of the same refresh.
+    /// </summary>
+    public async Task<TokenEndpointResponse> RefreshAsync(string sessionRefreshToken, string? audience, string? scope,
         Func<string, Task<TokenEndpointResponse>> refresh)
     {
-        var key = Hash(refreshToken) + "\n" + audience + "\n" + scope;
         var now = time.GetUtcNow();
-        if (_recent.TryGetValue(key, out var recent) && now - recent.At <= RecentWindow)
+        // The same cookie already refreshed for this audience a moment ago: hand out that result.
+        if (_recent.TryGetValue(Key(sessionRefreshToken, audience, scope), out var recent) && now - recent.At <= RecentWindow)
+        {
+            Interlocked.Increment(ref _shared);
+            return recent.Response;
+        }
+        var refreshToken = Latest(sessionRefreshToken);
+        var key = Key(refreshToken, audience, scope);
+        if (refreshToken != sessionRefreshToken && _recent.TryGetValue(key, out recent) && now - recent.At <= RecentWindow)
         {
             Interlocked.Increment(ref _shared);
             return recent.Response;
@@ -77,6 +88,8 @@ internal sealed class RefreshCoordinator(TimeProvider time)
         foreach (var (k, v) in _recent) if (now - v.At > RecentWindow) _recent.TryRemove(k, out _);
         foreach (var (k, v) in _rotations) if (now - v.At > RecentWindow) _rotations.TryRemove(k, out _);
     }
+
+    private static string Key(string refreshToken, string? audience, string? scope) => Hash(refreshToken) + "\n" + audience + "\n" + scope;
 
     // Keys hold a hash, never the refresh token itself.
     private static string Hash(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));

@@ -67,12 +67,18 @@ public class CallbackErrorTests(IdpFixture idp)
         var query = HttpUtility.ParseQueryString(callback.Query);
         Assert.Equal(idp.Issuer, query["iss"]);
 
-        var forged = $"{app.BaseUrl}/auth/callback?code={query["code"]}&state={query["state"]}&iss={Uri.EscapeDataString("http://evil.example/")}";
-        var (body, response) = await Read(await browser.GetAsync(forged));
-
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("error: authorization_error", body);
-        Assert.Null(browser.Cookie(app.BaseUrl, "__session"));
+        // RFC 9207 wants a plain string comparison: an equivalent spelling of the issuer is still wrong.
+        foreach (var wrong in (string[])["http://evil.example/", idp.Issuer.TrimEnd('/'), idp.Issuer.ToUpperInvariant(), idp.Issuer + "./"])
+        {
+            var forged = $"{app.BaseUrl}/auth/callback?code={query["code"]}&state={query["state"]}&iss={Uri.EscapeDataString(wrong)}";
+            var (body, response) = await Read(await browser.GetAsync(forged));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("error: authorization_error", body);
+            Assert.Null(browser.Cookie(app.BaseUrl, "__session"));
+            var retry = await browser.GetAsync(app.BaseUrl + "/auth/login");
+            callback = await browser.CompleteIdpLoginAsync(retry, app, "alice", "alice-password");
+            query = HttpUtility.ParseQueryString(callback.Query);
+        }
     }
 
     [Fact]

@@ -107,6 +107,20 @@ public class LoginFlowTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task Owned_parameters_cannot_be_smuggled_in_another_case_or_through_response_mode()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        var response = await browser.GetAsync(app.BaseUrl + "/auth/login?CLIENT_ID=evil&Redirect_Uri=https://evil.example/cb&RESPONSE_TYPE=token&STATE=S&response_mode=fragment&request_uri=urn:x&request=eyJ&RETURNTO=/x");
+        var query = HttpUtility.ParseQueryString(response.Headers.Location!.Query);
+        foreach (var key in query.AllKeys)
+            Assert.DoesNotContain(key!.ToLowerInvariant(), (string[])["response_mode", "request_uri", "request", "returnto"]);
+        Assert.Single(query.GetValues("client_id")!);
+        Assert.Equal(8, query.Count); // scope + the seven owned parameters, nothing smuggled
+        Assert.Contains("no-store", (await browser.GetAsync(app.BaseUrl + "/auth/access-token")).Headers.CacheControl!.ToString());
+    }
+
+    [Fact]
     public async Task Prefetch_and_bad_parameters_create_no_transaction()
     {
         await using var app = await TestApp.StartAsync(idp);
@@ -155,18 +169,19 @@ public class LoginFlowTests(IdpFixture idp)
         await using var app = await TestApp.StartAsync(idp);
         using var browser = new TestBrowser();
 
-        var page = await browser.GetAsync(app.BaseUrl + "/page?tab=2&audience=https://evil.example");
+        var page = await browser.GetAsync(app.BaseUrl + "/page?tab=2&audience=https://evil.example&prompt=none");
         Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
         var login = page.Headers.Location!;
         Assert.Equal("/auth/login", login.AbsolutePath);
         var query = HttpUtility.ParseQueryString(login.Query);
-        Assert.Equal("/page?tab=2&audience=https://evil.example", query["returnTo"]);
+        Assert.Equal("/page?tab=2&audience=https://evil.example&prompt=none", query["returnTo"]);
         Assert.Null(query["audience"]);
 
         var authorize = await browser.GetAsync(login.ToString());
         Assert.DoesNotContain("evil.example", authorize.Headers.Location!.Query);
+        Assert.DoesNotContain("prompt=none", authorize.Headers.Location!.Query);
         var callback = await browser.GetAsync((await browser.CompleteIdpLoginAsync(authorize, app, "alice", "alice-password")).ToString());
-        Assert.Equal(app.BaseUrl + "/page?tab=2&audience=https://evil.example", callback.Headers.Location!.ToString());
+        Assert.Equal(app.BaseUrl + "/page?tab=2&audience=https://evil.example&prompt=none", callback.Headers.Location!.ToString());
         var landed = await browser.FollowAsync(callback);
         Assert.Equal("page for Alice Example", await landed.Content.ReadAsStringAsync());
     }

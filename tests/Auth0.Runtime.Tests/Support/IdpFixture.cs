@@ -17,6 +17,24 @@ public sealed class IdpFixture : IAsyncLifetime
         if (_idp is not null) await _idp.DisposeAsync();
     }
 
+    public async Task<System.Text.Json.JsonElement> StatsAsync()
+    {
+        using var http = new HttpClient();
+        return await http.GetFromJsonAsync<System.Text.Json.JsonElement>(Issuer + "__test/stats");
+    }
+
+    public async Task ResetStatsAsync()
+    {
+        using var http = new HttpClient();
+        (await http.PostAsync(Issuer + "__test/stats/reset", null)).EnsureSuccessStatusCode();
+    }
+
+    public async Task RevokeRefreshTokensAsync(string sub)
+    {
+        using var http = new HttpClient();
+        (await http.PostAsJsonAsync(Issuer + "__test/revoke-refresh-tokens", new { sub })).EnsureSuccessStatusCode();
+    }
+
     public async Task SetFaultsAsync(object faults)
     {
         using var http = new HttpClient();

@@ -11,6 +11,8 @@ using Microsoft.Extensions.Logging;
 namespace Auth0.Minimal.Tests.Support;
 
 [Auth0Config]
+[Auth0Api("Orders", Audience = "https://orders.example.com", Scope = "read:orders", BaseAddress = "https://orders.example.com/")]
+[Auth0Api("Analytics", Audience = "https://analytics.example.com", Scope = "read:analytics")]
 public partial class TestAuthConfig;
 
 /// <summary>A real Kestrel app on 127.0.0.1 wired exactly as a user would: AddAuth0Generated + MapAuth0Generated.</summary>
@@ -42,6 +44,7 @@ public sealed class TestApp : IAsyncDisposable
             ["AUTH0_SECRET"] = Secret,
             ["APP_BASE_URL"] = baseUrl,
             ["AUTH0_ALLOW_INSECURE_REQUESTS"] = "true",
+            ["ORDERS_API_URL"] = idp.Issuer, // the provider also serves the Orders API
         };
         configure?.Invoke(values);
         builder.Configuration.AddInMemoryCollection(values);
@@ -54,6 +57,26 @@ public sealed class TestApp : IAsyncDisposable
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
         app.MapGet("/plain", () => Results.Text("plain"));
+        app.MapGet("/orders", async (OrdersApiHttpClient orders) => Results.Text(await orders.Client.GetStringAsync("api/orders"), "application/json"))
+            .RequireAuth0Session();
+        app.MapGet("/orders/elsewhere", async (OrdersApiHttpClient orders) =>
+        {
+            try { await orders.Client.GetStringAsync("http://127.0.0.1:9/steal"); return Results.Text("sent"); }
+            catch (Auth0.Minimal.Http.Auth0TokenOriginException ex) { return Results.Text("refused: " + ex.Message); }
+        }).RequireAuth0Session();
+        app.MapGet("/token/{api}", async (string api, bool? force, IOrdersApiTokenClient orders, IAnalyticsApiTokenClient analytics, HttpContext context) =>
+        {
+            IAuth0ApiTokenClient client = api == "orders" ? orders : analytics;
+            try
+            {
+                var token = await client.GetAccessTokenAsync(force == true, context.RequestAborted);
+                return Results.Text(token.Token);
+            }
+            catch (AccessTokenException ex)
+            {
+                return Results.Text(ex.Code + "|" + ex.OAuth2Error?.Error, statusCode: 401);
+            }
+        }).RequireAuth0Session();
         await app.StartAsync();
         return new TestApp(app, baseUrl);
     }

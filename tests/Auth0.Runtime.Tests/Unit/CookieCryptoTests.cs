@@ -182,7 +182,7 @@ public class CookieCryptoTests
     {
         var store = new Auth0.Minimal.Sessions.TransactionStore(TestSessions.Settings(Secret), TimeProvider.System);
         var jar = new Auth0.Minimal.Sessions.ResponseCookieJar();
-        store.Save(new Protocol.TransactionState { State = "st1", Nonce = "n1", CodeVerifier = "v1", ResponseType = "code", ReturnTo = "/x" }, jar);
+        store.Save(new Protocol.TransactionState { State = "st1", Nonce = "n1", CodeVerifier = "v1", ResponseType = "code", ReturnTo = "/x" }, new TestCookies(), jar);
         var cookies = TestCookies.FromJar(jar);
 
         var decrypted = await NextjsInterop.DecryptAsync(Secret, cookies, "__txn_st1");

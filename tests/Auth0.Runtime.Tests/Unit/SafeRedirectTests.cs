@@ -56,7 +56,17 @@ public class SafeRedirectTests
         Assert.False(local.StartsWith("//", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void Keeps_the_base_path_when_building_the_redirect() =>
-        Assert.Equal("https://ex.com/app/dashboard", SafeRedirect.ToAbsolute("/dashboard", new Uri("https://ex.com/app")));
+    [Theory]
+    [InlineData("dashboard", "/app/dashboard")]
+    [InlineData("/app/dashboard", "/app/dashboard")]
+    [InlineData("https://ex.com/app/dashboard", "/app/dashboard")]
+    [InlineData("/dashboard", "/dashboard")]
+    public void With_a_base_path_relative_values_are_relative_to_it_and_nothing_is_doubled(string input, string expected)
+    {
+        var baseUri = new Uri("https://ex.com/app");
+        var local = SafeRedirect.ToLocalPath(input, baseUri);
+        Assert.Equal(expected, local);
+        Assert.Equal("https://ex.com" + expected, SafeRedirect.ToAbsolute(local!, baseUri));
+        Assert.Equal("https://ex.com" + expected, SafeRedirect.ToSameOriginAbsolute(input, baseUri));
+    }
 }

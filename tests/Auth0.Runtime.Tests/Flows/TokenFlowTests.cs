@@ -1,0 +1,179 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Web;
+using Auth0.Minimal.Crypto;
+using Auth0.Minimal.Tests.Support;
+
+namespace Auth0.Minimal.Tests.Flows;
+
+[Collection(IdpCollection.Name)]
+public class TokenFlowTests(IdpFixture idp)
+{
+    private static async Task<JsonElement> Json(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static JsonElement JwtPayload(string jwt)
+    {
+        var part = jwt.Split('.')[1];
+        var bytes = new byte[part.Length * 3 / 4 + 3];
+        Assert.True(Base64Url.TryDecode(part, bytes, out var n));
+        return JsonDocument.Parse(bytes.AsMemory(0, n)).RootElement.Clone();
+    }
+
+    private static Auth0Session Session(TestBrowser browser, TestApp app)
+    {
+        var cookies = browser.AppCookies(app.BaseUrl).ToDictionary(c => c.Name, c => Uri.UnescapeDataString(c.Value));
+        var store = TestSessions.Store(TestApp.Secret);
+        return store.Decode(store.ReadRaw(new TestCookies(cookies)))!;
+    }
+
+    private async Task<(TestApp App, TestBrowser Browser)> SignedIn(int? accessTokenTtl = null, string? loginQuery = null)
+    {
+        await idp.SetFaultsAsync(new { accessTokenTtl });
+        var app = await TestApp.StartAsync(idp);
+        var browser = new TestBrowser();
+        var callback = await browser.LoginAsync(app, loginQuery: loginQuery);
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, callback.StatusCode);
+        await idp.SetFaultsAsync(new { accessTokenTtl = (int?)null });
+        return (app, browser);
+    }
+
+    [Fact]
+    public async Task An_expired_token_is_refreshed_and_the_rotated_refresh_token_is_kept()
+    {
+        var (app, browser) = await SignedIn(accessTokenTtl: 2);
+        await using var _ = app;
+        using var __ = browser;
+        var before = Session(browser, app);
+        var first = await Json(await browser.GetAsync(app.BaseUrl + "/auth/access-token"));
+        Assert.Equal(before.TokenSet.AccessToken, first.GetProperty("token").GetString());
+        Assert.InRange(first.GetProperty("expires_in").GetInt64(), 0, 2);
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var response = await browser.GetAsync(app.BaseUrl + "/auth/access-token");
+        var second = await Json(response);
+
+        Assert.NotEqual(first.GetProperty("token").GetString(), second.GetProperty("token").GetString());
+        Assert.Equal("bearer", second.GetProperty("token_type").GetString());
+        Assert.Contains("no-store", response.Headers.CacheControl!.ToString());
+        var after = Session(browser, app);
+        Assert.Equal(second.GetProperty("token").GetString(), after.TokenSet.AccessToken);
+        Assert.NotEqual(before.TokenSet.RefreshToken, after.TokenSet.RefreshToken);
+        Assert.Equal(before.Internal.CreatedAt, after.Internal.CreatedAt);
+
+        // An unchanged token set is not written again.
+        var cached = await browser.GetAsync(app.BaseUrl + "/auth/access-token");
+        Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+        Assert.False(cached.Headers.Contains("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task Force_refresh_replaces_a_valid_token_and_a_revoked_refresh_token_fails_with_its_code()
+    {
+        var (app, browser) = await SignedIn();
+        await using var _ = app;
+        using var __ = browser;
+        var first = await (await browser.GetAsync(app.BaseUrl + "/token/orders")).Content.ReadAsStringAsync();
+        var forced = await browser.GetAsync(app.BaseUrl + "/token/orders?force=true");
+        Assert.True(forced.StatusCode == HttpStatusCode.OK, await forced.Content.ReadAsStringAsync());
+        Assert.NotEqual(first, await forced.Content.ReadAsStringAsync());
+
+        await idp.RevokeRefreshTokensAsync("auth0|alice");
+        var failed = await browser.GetAsync(app.BaseUrl + "/token/orders?force=true");
+        Assert.Equal(HttpStatusCode.Unauthorized, failed.StatusCode);
+        Assert.Equal("failed_to_refresh_token|invalid_grant", await failed.Content.ReadAsStringAsync());
+
+        var route = await browser.GetAsync(app.BaseUrl + "/auth/access-token?audience=https://analytics.example.com");
+        Assert.Equal(HttpStatusCode.Unauthorized, route.StatusCode);
+        Assert.Contains("\"code\":\"failed_to_refresh_token\"", await route.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Tokens_for_two_audiences_are_stored_side_by_side_and_never_mixed_up()
+    {
+        var (app, browser) = await SignedIn(loginQuery: "audience=" + Uri.EscapeDataString("https://orders.example.com"));
+        await using var _ = app;
+        using var __ = browser;
+        var login = Session(browser, app);
+        Assert.Equal("https://orders.example.com", login.TokenSet.Audience);
+
+        var analytics = await Json(await browser.GetAsync(app.BaseUrl + "/auth/access-token?audience=" + Uri.EscapeDataString("https://analytics.example.com")));
+        var analyticsToken = analytics.GetProperty("token").GetString()!;
+        Assert.Equal("https://analytics.example.com", JwtPayload(analyticsToken).GetProperty("aud").GetString());
+        Assert.Contains("read:analytics", analytics.GetProperty("scope").GetString());
+
+        var stored = Session(browser, app);
+        var entry = Assert.Single(stored.AccessTokens!);
+        Assert.Equal("https://analytics.example.com", entry.Audience);
+        Assert.Equal(analyticsToken, entry.AccessToken);
+        Assert.Equal(login.TokenSet.AccessToken, stored.TokenSet.AccessToken);
+
+        // Each audience gets its own token back, with no further refresh.
+        await idp.ResetStatsAsync();
+        var orders = await (await browser.GetAsync(app.BaseUrl + "/token/orders")).Content.ReadAsStringAsync();
+        Assert.Equal("https://orders.example.com", JwtPayload(orders).GetProperty("aud").GetString());
+        Assert.Equal(analyticsToken, await (await browser.GetAsync(app.BaseUrl + "/token/analytics")).Content.ReadAsStringAsync());
+        Assert.Equal(0, (await idp.StatsAsync()).GetProperty("refreshTokenRequests").GetInt32());
+
+        // The typed Orders client calls the Orders API with the Orders token only.
+        var ordersResponse = await browser.GetAsync(app.BaseUrl + "/orders");
+        var ordersJson = await Json(ordersResponse);
+        Assert.Equal("ord_1", ordersJson.GetProperty("orders")[0].GetProperty("id").GetString());
+        Assert.Equal("https://orders.example.com", (await idp.StatsAsync()).GetProperty("lastAudience").GetProperty("orders").GetString());
+        var elsewhere = await (await browser.GetAsync(app.BaseUrl + "/orders/elsewhere")).Content.ReadAsStringAsync();
+        Assert.StartsWith("refused: Refusing to send the Orders API access token to http://127.0.0.1:9", elsewhere);
+    }
+
+    [Fact]
+    public async Task Thirty_two_concurrent_requests_on_an_expired_session_make_exactly_one_refresh()
+    {
+        var (app, browser) = await SignedIn(accessTokenTtl: 2);
+        await using var _ = app;
+        using var __ = browser;
+        var cookieHeader = string.Join("; ", browser.AppCookies(app.BaseUrl).Select(c => $"{c.Name}={c.Value}"));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await idp.ResetStatsAsync();
+        await idp.SetFaultsAsync(new { refreshDelayMs = 300 });
+        try
+        {
+            using var http = new HttpClient();
+            async Task<string> Call()
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, app.BaseUrl + "/auth/access-token");
+                request.Headers.Add("Cookie", cookieHeader);
+                var response = await http.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+                return JsonDocument.Parse(body).RootElement.GetProperty("token").GetString()!;
+            }
+
+            var tokens = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Call()));
+            Assert.Single(tokens.Distinct());
+            Assert.Equal(1, (await idp.StatsAsync()).GetProperty("refreshTokenRequests").GetInt32());
+
+            // A request that still carries the pre-rotation cookie afterwards does not replay the spent refresh token.
+            var late = await Call();
+            Assert.Equal(tokens[0], late);
+            Assert.Equal(1, (await idp.StatsAsync()).GetProperty("refreshTokenRequests").GetInt32());
+        }
+        finally
+        {
+            await idp.SetFaultsAsync(new { refreshDelayMs = (int?)null });
+        }
+    }
+
+    [Fact]
+    public async Task Access_token_route_rejects_malformed_scope()
+    {
+        var (app, browser) = await SignedIn();
+        await using var _ = app;
+        using var __ = browser;
+        var response = await browser.GetAsync(app.BaseUrl + "/auth/access-token?scope=" + Uri.EscapeDataString("read:orders\"x"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
