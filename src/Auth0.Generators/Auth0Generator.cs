@@ -1,6 +1,7 @@
 using Auth0.Generators.Emitting;
 using Auth0.Generators.Model;
 using Auth0.Generators.Parsing;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace Auth0.Generators
@@ -57,10 +58,21 @@ namespace Auth0.Generators
                 .WithTrackingName(TrackingNames.ServicesFile);
             context.RegisterSourceOutput(servicesFile, ServicesEmitter.Emit);
 
+            // Partial API types the app declares itself (so ASP.NET's request delegate generator can see them).
+            var declaredApiTypes = context.SyntaxProvider
+                .CreateSyntaxProvider(DeclaredApiTypes.IsCandidate, DeclaredApiTypes.FullName)
+                .WithTrackingName(TrackingNames.DeclaredApiTypes)
+                .Collect()
+                .Select(static (names, _) => names.Where(static n => n is not null).Select(static n => n!).Distinct().OrderBy(static n => n, System.StringComparer.Ordinal).ToEquatableArray())
+                .WithTrackingName(TrackingNames.AllDeclaredApiTypes);
+
             // One item per API, compared one by one, so editing one API re-emits only that API's file.
             var apiFiles = generation
                 .SelectMany(static (model, _) => model.ApiFiles)
-                .WithTrackingName(TrackingNames.ApiFiles);
+                .WithTrackingName(TrackingNames.ApiFiles)
+                .Combine(declaredApiTypes)
+                .Select(static (pair, _) => DeclaredApiTypes.Apply(pair.Left, pair.Right))
+                .WithTrackingName(TrackingNames.ApiFilesToEmit);
             context.RegisterSourceOutput(apiFiles, ApiEmitter.Emit);
         }
     }

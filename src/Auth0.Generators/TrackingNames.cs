@@ -18,6 +18,16 @@ namespace Auth0.Generators
         public static readonly string[] All =
         {
             ConfigClasses, AllConfigClasses, Selection, Diagnostics, RoutesFile, EndpointsFile, ServicesFile, ApiFiles,
+            AllDeclaredApiTypes, ApiFilesToEmit,
         };
+    
+        /// <summary>Each partial I*ApiTokenClient / *ApiHttpClient type the app declares.</summary>
+        public const string DeclaredApiTypes = "Auth0.DeclaredApiTypes";
+
+        /// <summary>Each API file model with what the app declares itself applied: the input of the emitter.</summary>
+        public const string ApiFilesToEmit = "Auth0.ApiFilesToEmit";
+
+        /// <summary>The sorted set of those names.</summary>
+        public const string AllDeclaredApiTypes = "Auth0.AllDeclaredApiTypes";
     }
 }

@@ -214,8 +214,8 @@ public class IncrementalTests
             .. result.TrackedOutputSteps.SelectMany(s => s.Value)
                 .Where(step => step.Outputs.Any(o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)))
                 .Select(step => step.Inputs.Single())
-                .Select(input => input.Source.Name == TrackingNames.ApiFiles
-                    ? input.Source.Name + "/" + ((ApiFileModel)input.Source.Outputs[input.OutputIndex].Value).Name
+                .Select(input => input.Source.Name == TrackingNames.ApiFilesToEmit
+                    ? TrackingNames.ApiFiles + "/" + ((ApiFileModel)input.Source.Outputs[input.OutputIndex].Value).Name
                     : input.Source.Name!)
                 .Order(StringComparer.Ordinal),
         ];

@@ -664,6 +664,71 @@ async function main() {
       check(restoredOpaque.status === 200 && restoredOpaque.body.expires_in === 3600, 'accessTokenTtl:null restores 3600 for opaque tokens', restoredOpaque.body.expires_in);
     }
 
+    // ---- login without audience: the refresh token reaches every API (multi-resource) -------
+    {
+      const verifyAt = async (accessToken, audience) => {
+        const { payload, protectedHeader } = await jwtVerify(accessToken, keySet, { issuer: base, audience });
+        return { ...payload, typ: protectedHeader.typ };
+      };
+      const plainLogin = await login(base, new CookieJar(), { login: 'alice', password: 'alice-password' });
+      must(plainLogin.status === 200, 'login without audience: code exchange succeeds', plainLogin.body);
+      const p0 = plainLogin.body;
+      check(p0.access_token.split('.').length === 1 && !!p0.id_token && !!p0.refresh_token, 'login without audience: opaque access token, id_token and refresh_token', p0);
+      check(p0.scope === 'openid profile email offline_access', 'login without audience: token response scope = the OpenID scopes', p0.scope);
+      const ui0 = await request(null, `${base}userinfo`, { headers: { authorization: `Bearer ${p0.access_token}` } });
+      check(ui0.status === 200 && JSON.parse(ui0.text).sub === 'auth0|alice', 'login without audience: the access token works at /userinfo', ui0.status);
+
+      const m1 = await refresh(p0.refresh_token, { audience: ORDERS, scope: 'read:orders' });
+      must(m1.status === 200, 'no-audience refresh token + audience orders&scope=read:orders -> 200', m1.body);
+      const m1At = await verifyAt(m1.body.access_token, ORDERS);
+      check(m1At.aud === ORDERS && m1At.scope === 'read:orders' && m1At.typ === 'at+jwt' && m1At.sub === 'auth0|alice' && m1At.azp === CLIENT_ID, 'refresh for orders: JWT with aud orders, scope read:orders', m1At);
+      check(m1.body.scope === 'read:orders' && !m1.body.id_token, 'refresh for orders: response scope read:orders, no id_token', m1.body);
+      check(!!m1.body.refresh_token && m1.body.refresh_token !== p0.refresh_token, 'refresh for orders rotates the refresh token');
+      check((await callApi('orders', m1.body.access_token)).status === 200, 'refresh for orders: /api/orders accepts the token');
+
+      const m2 = await refresh(m1.body.refresh_token, { audience: ANALYTICS });
+      must(m2.status === 200, 'rotated token + audience analytics (no scope) -> 200', m2.body);
+      const m2At = await verifyAt(m2.body.access_token, ANALYTICS);
+      check(m2At.aud === ANALYTICS && m2At.scope === 'read:analytics', 'refresh for analytics: JWT with aud analytics, scope read:analytics', m2At);
+      check(m2.body.scope === 'read:analytics' && !!m2.body.id_token, 'refresh for analytics without scope: response scope read:analytics, with id_token', m2.body);
+      check((await callApi('analytics', m2.body.access_token)).status === 200, 'refresh for analytics: /api/analytics accepts the token');
+
+      const m3 = await refresh(m2.body.refresh_token, { audience: ORDERS });
+      must(m3.status === 200, 'rotated again + audience orders (no scope) -> 200', m3.body);
+      const m3At = await verifyAt(m3.body.access_token, ORDERS);
+      check(m3At.aud === ORDERS && m3At.scope === 'read:orders write:orders', 'refresh for orders without scope: all orders scopes', m3At);
+      check((await callApi('orders', m3.body.access_token)).status === 200, 'second orders token works at /api/orders');
+
+      const m4 = await refresh(m3.body.refresh_token);
+      must(m4.status === 200, 'refresh without audience after API refreshes -> 200', m4.body);
+      check(m4.body.access_token.split('.').length === 1 && m4.body.scope === 'openid profile email offline_access' && !!m4.body.id_token, 'refresh without audience still gives the opaque userinfo token', m4.body);
+      const ui4 = await request(null, `${base}userinfo`, { headers: { authorization: `Bearer ${m4.body.access_token}` } });
+      check(ui4.status === 200, 'that token works at /userinfo', ui4.status);
+
+      const unknown = await refresh(m4.body.refresh_token, { audience: 'https://unknown.example.com' });
+      check(unknown.status === 400 && unknown.body.error === 'invalid_target', 'no-audience refresh token + unknown audience -> invalid_target', unknown.body);
+      const wrongScope = await refresh(m4.body.refresh_token, { audience: ORDERS, scope: 'read:analytics' });
+      check(wrongScope.status === 400 && wrongScope.body.error === 'invalid_scope', 'audience orders with an analytics scope -> invalid_scope', wrongScope.body);
+      const apiScopeNoAudience = await refresh(m4.body.refresh_token, { scope: 'read:orders' });
+      check(apiScopeNoAudience.status === 400 && apiScopeNoAudience.body.error === 'invalid_scope', 'API scope without audience -> invalid_scope (as before)', apiScopeNoAudience.body);
+      const m5 = await refresh(m4.body.refresh_token, { audience: ORDERS, scope: 'openid read:orders' });
+      must(m5.status === 200, 'the refresh token still works after those errors', m5.body);
+      const m5At = await verifyAt(m5.body.access_token, ORDERS);
+      check(m5At.scope === 'read:orders' && m5.body.scope === 'read:orders' && !!m5.body.id_token, 'scope=openid read:orders: orders JWT (read:orders) and an id_token', { at: m5At, body: m5.body });
+
+      const reusedPlain = await refresh(m4.body.refresh_token, { audience: ANALYTICS });
+      check(reusedPlain.status === 400 && reusedPlain.body.error === 'invalid_grant', 'reusing a rotated no-audience refresh token with an audience -> invalid_grant', reusedPlain.body);
+      const afterReuse = await refresh(m5.body.refresh_token, { audience: ORDERS });
+      check(afterReuse.status === 400 && afterReuse.body.error === 'invalid_grant', 'that reuse revokes the whole grant', afterReuse.body);
+
+      // a login with audience keeps its narrower scopes
+      const writeOnlyLogin = await login(base, new CookieJar(), {
+        login: 'alice', password: 'alice-password', audience: ORDERS, scope: 'openid offline_access write:orders',
+      });
+      const writeOnlyRefresh = await refresh(writeOnlyLogin.body.refresh_token, { audience: ORDERS, scope: 'read:orders' });
+      check(writeOnlyRefresh.status === 400 && writeOnlyRefresh.body.error === 'invalid_scope', 'login with audience and write:orders only: refresh asking read:orders -> invalid_scope', writeOnlyRefresh.body);
+    }
+
     // ---- reuse of a rotated refresh token --------------------------------------------------
     {
       const reuseLogin = await login(base, new CookieJar(), { login: 'alice', password: 'alice-password', audience: ORDERS });

@@ -11,6 +11,7 @@
 //   LOCAL_IDP_READY {"issuer":"http://127.0.0.1:PORT/","port":PORT}
 // Everything else goes to stderr.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import * as querystring from 'node:querystring';
@@ -303,6 +304,8 @@ function splitScope(value) {
 // as well (with all their scopes), so that the refresh token can later be exchanged for an
 // access token of a different audience, like Auth0's multi-resource refresh tokens. The
 // requested audience comes first: it is the one used when the code is exchanged.
+// Without `audience` nothing is added: the code exchange gives the opaque userinfo token, and
+// the refresh token reaches the APIs through allowAnyApiForRefreshTokensWithoutAudience.
 // `offline_access` is kept without the client having to send prompt=consent.
 function rewriteAuthorizationParams(params) {
   const get = (k) => (Array.isArray(params[k]) ? params[k][0] : params[k]);
@@ -338,6 +341,39 @@ function rewriteAuthorizationParams(params) {
 
   if (scopes.size) params.scope = [...scopes].join(' ');
   return params;
+}
+
+// Multi-resource refresh tokens for logins without `audience`. Such a refresh token has no
+// resource indicator and only the OpenID scopes, so oidc-provider would refuse any `resource`
+// on the refresh_token grant (invalid_target) and any API scope (invalid_scope). Here it may
+// name any API: its resource indicators are all APIs, and while a refresh_token request for one
+// API is handled (refreshAudience, set by the /oauth/token middleware) its scopes include that
+// API's scopes. Only these getters change, not the stored `resource`/`scope`: the token answers
+// a refresh without `audience` with the opaque userinfo token as before, and its rotated
+// successor (which copies `resource` and `scope`) keeps exactly the same abilities. Refresh
+// tokens of logins with `audience` already list every API and are left alone.
+const refreshAudience = new AsyncLocalStorage();
+
+function allowAnyApiForRefreshTokensWithoutAudience(provider) {
+  const hasResource = (token) => (Array.isArray(token.resource) ? token.resource.length > 0 : !!token.resource);
+  Object.defineProperties(provider.RefreshToken.prototype, {
+    resourceIndicators: {
+      configurable: true,
+      get() {
+        if (hasResource(this)) return new Set(Array.isArray(this.resource) ? this.resource : [this.resource]);
+        return new Set(APIS.keys());
+      },
+    },
+    scopes: {
+      configurable: true,
+      get() {
+        const own = splitScope(this.scope);
+        const api = hasResource(this) ? undefined : APIS.get(refreshAudience.getStore());
+        if (api) splitScope(api.scope).forEach((s) => own.add(s));
+        return own;
+      },
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,7 +501,8 @@ function buildConfiguration({
       },
       resourceIndicators: {
         enabled: true,
-        // No audience on /authorize: an opaque access token for /userinfo.
+        // No audience on /authorize: an opaque access token for /userinfo (also on refresh
+        // without audience; with one, see allowAnyApiForRefreshTokensWithoutAudience).
         // On code/refresh exchange pick the first (= originally requested) audience.
         defaultResource: async (ctx, client, oneOf) => (oneOf ? oneOf[0] : undefined),
         useGrantedResource: async () => true,
@@ -810,7 +847,9 @@ function buildMiddleware({
         if (form.grant_type === 'refresh_token' && typeof form.resource === 'string' && typeof form.refresh_token === 'string') {
           // oidc-provider rotates (consumes) the refresh token before it checks the resource, so
           // a wrong audience would burn the token and its next use would revoke the whole grant.
-          // Refuse such requests up front instead, leaving the refresh token usable.
+          // Refuse such requests up front instead, leaving the refresh token usable. (A refresh
+          // token of a login without audience lists every API, see
+          // allowAnyApiForRefreshTokensWithoutAudience.)
           const refreshToken = await provider.RefreshToken.find(form.refresh_token);
           if (refreshToken && !refreshToken.consumed && !refreshToken.resourceIndicators.has(form.resource)) {
             ctx.status = 400;
@@ -824,6 +863,10 @@ function buildMiddleware({
           }
         }
         setForm(ctx, form);
+        if (form.grant_type === 'refresh_token' && typeof form.resource === 'string') {
+          await refreshAudience.run(form.resource, next);
+          return;
+        }
       }
       await next();
     } finally {
@@ -1072,6 +1115,7 @@ async function main() {
   };
   // Always put `sid` into ID tokens, as Auth0 does.
   provider.Client.prototype.includeSid = () => true;
+  allowAnyApiForRefreshTokensWithoutAudience(provider);
 
   const revokeGrantsOf = trackGrants(provider);
 

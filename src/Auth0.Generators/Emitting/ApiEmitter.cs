@@ -42,7 +42,9 @@ namespace Auth0.Generators.Emitting
             writer.WriteLine("/// <summary>Access tokens for the " + name + " API (audience " + XmlText(model.Audience) + ").</summary>");
             writer.WriteLine("/// <remarks>Registered by AddAuth0Generated; it only ever asks for this API's audience and scope.</remarks>");
             writer.WriteLine(SourceWriter.GeneratedCodeAttribute);
-            writer.OpenBlock(model.Accessibility + " interface " + interfaceName + " : global::Auth0.Minimal.IAuth0ApiTokenClient");
+            // Partial, so the app may declare "partial interface I...;" itself: ASP.NET's request delegate generator
+            // cannot see generated types, so minimal API handlers under Native AOT need that declaration.
+            writer.OpenBlock((model.InterfaceDeclaredByUser ? "" : model.Accessibility + " ") + "partial interface " + interfaceName + " : global::Auth0.Minimal.IAuth0ApiTokenClient");
             writer.CloseBlock();
             writer.WriteLine();
 
@@ -70,7 +72,7 @@ namespace Auth0.Generators.Emitting
                     + ": sends only the " + name + " API token, only to that origin.</summary>");
                 writer.WriteLine("/// <remarks>Registered by AddAuth0Generated as a transient service; inject it instead of the raw client.</remarks>");
                 writer.WriteLine(SourceWriter.GeneratedCodeAttribute);
-                writer.OpenBlock(model.Accessibility + " sealed class " + wrapper);
+                writer.OpenBlock((model.HttpClientDeclaredByUser ? "" : model.Accessibility + " ") + "sealed partial class " + wrapper);
                 writer.WriteLine("/// <summary>The name of the IHttpClientFactory client of the " + name + " API.</summary>");
                 writer.WriteLine("public const string ClientName = " + RoutesEmitter.Literal(HttpClientNamePrefix + name) + ";");
                 writer.WriteLine();

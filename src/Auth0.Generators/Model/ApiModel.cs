@@ -18,13 +18,17 @@ namespace Auth0.Generators.Model
     /// <summary>The input of one API's file: the API and where its types go.</summary>
     /// <param name="Namespace">The namespace of the configuration class, or null for the global namespace.</param>
     /// <param name="Accessibility"><c>public</c> when the configuration class is visible outside its assembly, else <c>internal</c>.</param>
+    /// <param name="InterfaceDeclaredByUser">The app declares <c>partial interface I{Name}ApiTokenClient</c> itself (its access modifier wins).</param>
+    /// <param name="HttpClientDeclaredByUser">The app declares <c>partial class {Name}ApiHttpClient</c> itself.</param>
     internal sealed record ApiFileModel(
         string? Namespace,
         string Accessibility,
         string Name,
         string Audience,
         string? Scope,
-        string? BaseAddress)
+        string? BaseAddress,
+        bool InterfaceDeclaredByUser = false,
+        bool HttpClientDeclaredByUser = false)
     {
         public static ApiFileModel From(ConfigClassModel config, ApiModel api) =>
             new(config.Namespace, config.ApiAccessibility, api.Name, api.Audience, api.Scope, api.BaseAddress);

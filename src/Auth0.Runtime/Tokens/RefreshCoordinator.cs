@@ -6,9 +6,10 @@ using Auth0.Minimal.Protocol;
 namespace Auth0.Minimal.Tokens;
 
 /// <summary>
-/// Keeps refreshes of one refresh token to one call at the provider. Concurrent callers share the call in flight;
-/// callers that arrive shortly after with the pre-rotation cookie get the recorded result (and the rotated refresh
-/// token) instead of replaying a spent refresh token, which Auth0 would treat as reuse and revoke the family.
+/// Keeps the use of one refresh token to one call at the provider at a time. Concurrent callers for the same audience
+/// share the call in flight; callers for other audiences wait and then use the rotated successor; callers that arrive
+/// shortly after with the pre-rotation cookie get the recorded result instead of replaying a spent refresh token,
+/// which Auth0 would treat as reuse and answer by revoking the whole token family.
 /// </summary>
 internal sealed class RefreshCoordinator(TimeProvider time)
 {
@@ -19,10 +20,12 @@ internal sealed class RefreshCoordinator(TimeProvider time)
     private readonly ConcurrentDictionary<string, Lazy<Task<TokenEndpointResponse>>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (TokenEndpointResponse Response, DateTimeOffset At)> _recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Successor, DateTimeOffset At)> _rotations = new(StringComparer.Ordinal);
+    // Striped so memory stays fixed however many sessions refresh; unrelated sessions rarely share a stripe.
+    private readonly SemaphoreSlim[] _gates = Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    private long _shared;
 
     /// <summary>Number of callers that joined a refresh already in flight or reused a recent one.</summary>
     public long SharedCount => Interlocked.Read(ref _shared);
-    private long _shared;
 
     /// <summary>The newest refresh token known to have replaced <paramref name="refreshToken"/>.</summary>
     public string Latest(string refreshToken)
@@ -43,38 +46,63 @@ internal sealed class RefreshCoordinator(TimeProvider time)
     public async Task<TokenEndpointResponse> RefreshAsync(string sessionRefreshToken, string? audience, string? scope,
         Func<string, Task<TokenEndpointResponse>> refresh)
     {
-        var now = time.GetUtcNow();
-        // The same cookie already refreshed for this audience a moment ago: hand out that result.
-        if (_recent.TryGetValue(Key(sessionRefreshToken, audience, scope), out var recent) && now - recent.At <= RecentWindow)
-        {
-            Interlocked.Increment(ref _shared);
-            return recent.Response;
-        }
+        if (TryRecent(sessionRefreshToken, audience, scope, out var recent)) return recent;
         var refreshToken = Latest(sessionRefreshToken);
-        var key = Key(refreshToken, audience, scope);
-        if (refreshToken != sessionRefreshToken && _recent.TryGetValue(key, out recent) && now - recent.At <= RecentWindow)
-        {
-            Interlocked.Increment(ref _shared);
-            return recent.Response;
-        }
+        if (refreshToken != sessionRefreshToken && TryRecent(refreshToken, audience, scope, out recent)) return recent;
 
-        var created = new Lazy<Task<TokenEndpointResponse>>(() => RunAsync(key, refreshToken, refresh), LazyThreadSafetyMode.ExecutionAndPublication);
+        var key = Key(refreshToken, audience, scope);
+        var created = new Lazy<Task<TokenEndpointResponse>>(() => RunAsync(key, refreshToken, audience, scope, refresh), LazyThreadSafetyMode.ExecutionAndPublication);
         var lazy = _inFlight.GetOrAdd(key, created);
         if (!ReferenceEquals(lazy, created)) Interlocked.Increment(ref _shared);
         return await lazy.Value.ConfigureAwait(false);
     }
 
-    private async Task<TokenEndpointResponse> RunAsync(string key, string refreshToken, Func<string, Task<TokenEndpointResponse>> refresh)
+    private bool TryRecent(string refreshToken, string? audience, string? scope, out TokenEndpointResponse response)
+    {
+        if (_recent.TryGetValue(Key(refreshToken, audience, scope), out var entry) && time.GetUtcNow() - entry.At <= RecentWindow)
+        {
+            Interlocked.Increment(ref _shared);
+            response = entry.Response;
+            return true;
+        }
+        response = null!;
+        return false;
+    }
+
+    private async Task<TokenEndpointResponse> RunAsync(string key, string refreshToken, string? audience, string? scope,
+        Func<string, Task<TokenEndpointResponse>> refresh)
     {
         try
         {
-            var response = await refresh(refreshToken).ConfigureAwait(false);
-            var at = time.GetUtcNow();
-            _recent[key] = (response, at);
-            if (!string.IsNullOrEmpty(response.RefreshToken) && response.RefreshToken != refreshToken)
-                _rotations[Hash(refreshToken)] = (response.RefreshToken, at);
-            Prune(at);
-            return response;
+            for (var attempt = 0; ; attempt++)
+            {
+                var gate = _gates[(int)((uint)string.GetHashCode(Hash(refreshToken), StringComparison.Ordinal) % (uint)_gates.Length)];
+                await gate.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    // Another audience's refresh may have rotated the token while this one waited.
+                    var latest = Latest(refreshToken);
+                    if (latest != refreshToken && attempt < MaxRotationHops)
+                    {
+                        refreshToken = latest;
+                        continue;
+                    }
+                    if (TryRecent(refreshToken, audience, scope, out var recent)) return recent;
+
+                    var response = await refresh(refreshToken).ConfigureAwait(false);
+                    var at = time.GetUtcNow();
+                    _recent[key] = (response, at);
+                    _recent[Key(refreshToken, audience, scope)] = (response, at);
+                    if (!string.IsNullOrEmpty(response.RefreshToken) && response.RefreshToken != refreshToken)
+                        _rotations[Hash(refreshToken)] = (response.RefreshToken, at);
+                    Prune(at);
+                    return response;
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
         }
         finally
         {
@@ -86,7 +114,8 @@ internal sealed class RefreshCoordinator(TimeProvider time)
     {
         if (_recent.Count + _rotations.Count < 1024) return;
         foreach (var (k, v) in _recent) if (now - v.At > RecentWindow) _recent.TryRemove(k, out _);
-        foreach (var (k, v) in _rotations) if (now - v.At > RecentWindow) _rotations.TryRemove(k, out _);
+        foreach (var (k, v) in _rotations)
+            if (now - v.At > RecentWindow) _rotations.TryRemove(k, out _);
     }
 
     private static string Key(string refreshToken, string? audience, string? scope) => Hash(refreshToken) + "\n" + audience + "\n" + scope;

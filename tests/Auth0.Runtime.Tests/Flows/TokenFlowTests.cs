@@ -168,6 +168,40 @@ public class TokenFlowTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task Concurrent_refreshes_for_two_audiences_never_mix_tokens_or_replay_a_refresh_token()
+    {
+        var (app, browser) = await SignedIn(accessTokenTtl: 2, loginQuery: "audience=" + Uri.EscapeDataString("https://orders.example.com"));
+        await using var _ = app;
+        using var __ = browser;
+        var cookieHeader = string.Join("; ", browser.AppCookies(app.BaseUrl).Select(c => $"{c.Name}={c.Value}"));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await idp.ResetStatsAsync();
+        await idp.SetFaultsAsync(new { refreshDelayMs = 200 });
+        try
+        {
+            using var http = new HttpClient();
+            async Task<(string Api, string Token)> Call(string api)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, app.BaseUrl + "/token/" + api);
+                request.Headers.Add("Cookie", cookieHeader);
+                var response = await http.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.OK, api + ": " + body);
+                return (api, body);
+            }
+
+            var results = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => Call(i % 2 == 0 ? "orders" : "analytics")));
+            foreach (var (api, token) in results)
+                Assert.Equal($"https://{api}.example.com", JwtPayload(token).GetProperty("aud").GetString());
+            Assert.Equal(2, (await idp.StatsAsync()).GetProperty("refreshTokenRequests").GetInt32());
+        }
+        finally
+        {
+            await idp.SetFaultsAsync(new { refreshDelayMs = (int?)null });
+        }
+    }
+
+    [Fact]
     public async Task Access_token_route_rejects_malformed_scope()
     {
         var (app, browser) = await SignedIn();
