@@ -35,3 +35,18 @@ public sealed class Auth0ApiAttribute(string name) : Attribute
     public string? BaseAddress { get; set; }
     public bool UseDPoP { get; set; }
 }
+
+/// <summary>
+/// Keeps a custom ID-token claim in the session (the default filter keeps only the standard profile claims) and
+/// has the generator emit a typed accessor for it, e.g. <c>user.GetRoles()</c>.
+/// </summary>
+/// <param name="claim">The claim name, e.g. <c>https://example.com/roles</c>.</param>
+/// <param name="type">string, bool, int, long, double or string[].</param>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Auth0ClaimAttribute(string claim, Type type) : Attribute
+{
+    public string Claim { get; } = claim;
+    public Type Type { get; } = type;
+    /// <summary>The accessor is named Get{Name}; defaults to a name derived from the claim.</summary>
+    public string? Name { get; set; }
+}

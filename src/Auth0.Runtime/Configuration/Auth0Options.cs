@@ -42,6 +42,12 @@ public sealed class Auth0Options
     /// <summary>Refresh this long before the access token expires (default 0). Env: AUTH0_TOKEN_REFRESH_BUFFER (seconds).</summary>
     public TimeSpan TokenRefreshBuffer { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Custom ID-token claims kept in the session besides <see cref="Auth0User.DefaultIdTokenClaims"/> when no
+    /// <c>BeforeSessionSaved</c> hook decides; <see cref="Auth0ClaimAttribute"/> adds to it.
+    /// </summary>
+    public ISet<string> IdTokenClaimsToKeep { get; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>The APIs declared with <see cref="Auth0ApiAttribute"/>; filled by the generated code.</summary>
     public IList<Auth0ApiDefinition> Apis { get; } = new List<Auth0ApiDefinition>();
 
