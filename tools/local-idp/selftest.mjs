@@ -7,12 +7,13 @@
 
 import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
 import {
-  calculateJwkThumbprint, createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK,
+  calculateJwkThumbprint, compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK,
   generateKeyPair, jwtVerify, SignJWT,
 } from 'jose';
 
@@ -239,9 +240,52 @@ async function login(base, jar, options) {
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
+// ---------------------------------------------------------------------------------------------
+// A fake relying party back-channel logout endpoint on 127.0.0.1
+// ---------------------------------------------------------------------------------------------
+const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+async function startBackchannelReceiver() {
+  const received = [];
+  const receiver = {
+    answer: 200,
+    received,
+    take: () => received.splice(0, received.length),
+  };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push({
+        method: req.method,
+        path: req.url,
+        contentType: req.headers['content-type'],
+        body,
+        form: [...new URLSearchParams(body)],
+      });
+      res.statusCode = receiver.answer;
+      res.setHeader('cache-control', 'no-store');
+      res.end();
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  receiver.port = server.address().port;
+  receiver.url = (p) => `http://127.0.0.1:${receiver.port}${p}`;
+  receiver.close = () => new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  return receiver;
+}
+
 async function main() {
   const server = startServer();
   let plainServer;
+  let receiver;
   let exitChecked = false;
   try {
     const ready = await server.ready;
@@ -543,6 +587,7 @@ async function main() {
       refreshTokenRequests: 0,
       apiRequests: { orders: 0, analytics: 0 },
       lastAudience: { orders: null, analytics: null },
+      backchannelDeliveries: [],
     }), 'GET /__test/stats after reset is all zero', await getStats());
 
     const apiJar = new CookieJar();
@@ -790,6 +835,316 @@ async function main() {
       check(bob2.status === 400 && bob2.body.error === 'invalid_grant', '{} revokes the refresh tokens of every user', bob2.body);
     }
 
+    // ---- OIDC Back-Channel Logout ----------------------------------------------------------
+    {
+      receiver = await startBackchannelReceiver();
+      const setUri = (uri) => request(null, `${base}__test/backchannel-logout-uri`, { method: 'POST', json: { uri } });
+      const logoutUser = async (body) => {
+        const res = await request(null, `${base}__test/logout-user`, { method: 'POST', json: body });
+        let parsed;
+        try {
+          parsed = JSON.parse(res.text);
+        } catch {
+          parsed = { raw: res.text };
+        }
+        return { status: res.status, body: parsed };
+      };
+      const silentResult = async (cookieJar) => {
+        const { challenge } = pkce();
+        const res = await request(cookieJar, `${base}authorize?${new URLSearchParams({
+          response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid', prompt: 'none', state: 's', code_challenge: challenge, code_challenge_method: 'S256',
+        })}`);
+        const done = await follow(cookieJar, base, res);
+        const cb = done.final ? new URL(done.final) : undefined;
+        return cb?.searchParams.get('code') ? 'code' : (cb?.searchParams.get('error') ?? `status ${done.status}`);
+      };
+      const seenJtis = new Set();
+      // Verifies one received delivery as an RP must, and checks the token shape exactly.
+      const checkDelivery = async (delivery, { sub, sids, pathName, label }) => {
+        check(delivery.method === 'POST' && delivery.path === pathName, `${label}: POST to ${pathName}`, { method: delivery.method, path: delivery.path });
+        check(/^application\/x-www-form-urlencoded\b/.test(delivery.contentType ?? ''), `${label}: form-encoded body`, delivery.contentType);
+        check(delivery.form.length === 1 && delivery.form[0][0] === 'logout_token', `${label}: the body is exactly logout_token=<JWT>`, delivery.body.slice(0, 80));
+        const logoutToken = delivery.form[0]?.[1] ?? '';
+        let verified;
+        try {
+          verified = await jwtVerify(logoutToken, keySet, {
+            issuer: base, audience: CLIENT_ID, algorithms: ['RS256'], typ: 'logout+jwt',
+          });
+        } catch (err) {
+          check(false, `${label}: logout token verifies against the JWKS (iss, aud, typ logout+jwt)`, err.message);
+          return undefined;
+        }
+        check(true, `${label}: logout token verifies against the JWKS (iss, aud, typ logout+jwt)`);
+        const { payload, protectedHeader } = verified;
+        check(JSON.stringify(protectedHeader) === JSON.stringify({ alg: 'RS256', kid: rsaKey.kid, typ: 'logout+jwt' }), `${label}: header {alg RS256, kid of the signing key, typ logout+jwt}`, protectedHeader);
+        check(JSON.stringify(Object.keys(payload).sort()) === JSON.stringify(['aud', 'events', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']), `${label}: claims are exactly iss aud iat exp jti sid sub events`, Object.keys(payload));
+        check(!('nonce' in payload), `${label}: no nonce`);
+        check(payload.aud === CLIENT_ID && payload.iss === base, `${label}: aud = client id (string), iss = issuer`, { aud: payload.aud, iss: payload.iss });
+        check(JSON.stringify(payload.events) === JSON.stringify({ [BACKCHANNEL_EVENT]: {} }), `${label}: events holds the back-channel-logout member ({})`, payload.events);
+        check(payload.sub === sub, `${label}: sub ${sub}`, payload.sub);
+        check(sids.includes(payload.sid), `${label}: sid is the sid of the session's ID token`, { sid: payload.sid, expected: sids });
+        check(payload.exp - payload.iat === 120 && Math.abs(payload.iat - Date.now() / 1000) < 30, `${label}: iat is now, exp = iat + 120`, { iat: payload.iat, exp: payload.exp });
+        check(typeof payload.jti === 'string' && payload.jti.length >= 16 && !seenJtis.has(payload.jti), `${label}: unique jti`, payload.jti);
+        seenJtis.add(payload.jti);
+        return payload;
+      };
+
+      check(discovery.backchannel_logout_supported === true && discovery.backchannel_logout_session_supported === true, 'discovery: backchannel_logout_supported and backchannel_logout_session_supported');
+
+      for (const bad of ['not a url', 'ftp://127.0.0.1/x', 'http://127.0.0.1:9/x#frag', 5, '']) {
+        const res = await setUri(bad);
+        check(res.status === 400, `POST /__test/backchannel-logout-uri ${JSON.stringify(bad)} -> 400`, res.status);
+      }
+      // The earlier checks left sessions behind; end them while no URI is registered.
+      {
+        const cleanup = [];
+        for (const sub of ['auth0|alice', 'auth0|bob', 'auth0|big']) cleanup.push(await logoutUser({ sub }));
+        check(cleanup.every((r) => r.status === 200 && r.body.deliveries?.length === 0) && cleanup[0].body.sessions > 0, 'logout-user without a backchannel_logout_uri ends the sessions, delivers nothing', cleanup.map((r) => r.body));
+      }
+      const noUri = await request(null, `${base}__test/backchannel-logout-uri`, { method: 'POST', json: {} });
+      check(noUri.status === 400, 'POST /__test/backchannel-logout-uri without uri -> 400', noUri.status);
+      check((await setUri(receiver.url('/backchannel-logout'))).status === 204, 'POST /__test/backchannel-logout-uri {uri} -> 204');
+      check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204, 'stats reset before the back-channel checks');
+
+      // Two IdP sessions of alice, one of bob.
+      const aliceJar1 = new CookieJar();
+      const aliceJar2 = new CookieJar();
+      const bobJar2 = new CookieJar();
+      const a1 = await login(base, aliceJar1, { login: 'alice', password: 'alice-password' });
+      const a2 = await login(base, aliceJar2, { login: 'alice', password: 'alice-password', audience: ORDERS });
+      const b1 = await login(base, bobJar2, { login: 'bob', password: 'bob-password', scope: 'openid profile' });
+      must(a1.status === 200 && a2.status === 200 && b1.status === 200, 'logins for the back-channel checks', [a1.body, a2.body, b1.body]);
+      const aliceSids = [decodeJwt(a1.body.id_token).sid, decodeJwt(a2.body.id_token).sid];
+      const bobSid = decodeJwt(b1.body.id_token).sid;
+      check(aliceSids.every((x) => typeof x === 'string' && x) && aliceSids[0] !== aliceSids[1], 'two sessions of alice have two different sids', aliceSids);
+      check(receiver.take().length === 0, 'logging in sends no back-channel logout');
+
+      const started = Date.now();
+      const out = await logoutUser({ sub: 'auth0|alice' });
+      check(out.status === 200 && out.body.sessions === 2, 'POST /__test/logout-user alice -> 200, sessions: 2', out);
+      const outSids = (out.body.deliveries ?? []).map((d) => d.sid).sort();
+      check(out.body.deliveries?.length === 2 && out.body.deliveries.every((d) => d.status === 200), 'logout-user reports two deliveries, status 200', out.body.deliveries);
+      check(JSON.stringify(outSids) === JSON.stringify([...aliceSids].sort()), 'logout-user deliveries carry the sids of both sessions', { outSids, aliceSids });
+      console.log(`     logout-user with 2 deliveries took ${Date.now() - started} ms`);
+      const gotAlice = receiver.take();
+      must(gotAlice.length === 2, 'the fake RP received two logout tokens (delivered before logout-user answered)', gotAlice.length);
+      const alicePayloads = [];
+      for (const [i, delivery] of gotAlice.entries()) {
+        alicePayloads.push(await checkDelivery(delivery, {
+          sub: 'auth0|alice', sids: aliceSids, pathName: '/backchannel-logout', label: `logout-user token ${i + 1}`,
+        }));
+      }
+      check(new Set(alicePayloads.map((p) => p?.sid)).size === 2, 'one logout token per session (different sids)', alicePayloads.map((p) => p?.sid));
+      console.log(`     logout token header: ${JSON.stringify(decodeProtectedHeader(gotAlice[0].form[0][1]))}`);
+      console.log(`     logout token claims: ${JSON.stringify(alicePayloads[0])}`);
+
+      check(await silentResult(aliceJar1) === 'login_required' && await silentResult(aliceJar2) === 'login_required', 'both IdP sessions of alice are gone (prompt=none -> login_required)');
+      check(await silentResult(bobJar2) === 'code', 'bob\'s IdP session is untouched');
+
+      const bclStats = (await getStats()).backchannelDeliveries;
+      check(Array.isArray(bclStats) && bclStats.length === 2 && bclStats.every((d) => d.sub === 'auth0|alice' && d.status === 200 && aliceSids.includes(d.sid)
+        && typeof d.at === 'string' && Math.abs(Date.parse(d.at) - Date.now()) < 60000), 'GET /__test/stats backchannelDeliveries records sid, sub, status and at', bclStats);
+
+      const none = await logoutUser({ sub: 'auth0|alice' });
+      check(none.status === 200 && none.body.sessions === 0 && none.body.deliveries?.length === 0, 'logout-user again -> sessions 0, no deliveries', none.body);
+      const nobody = await logoutUser({ sub: 'auth0|nobody' });
+      check(nobody.status === 200 && nobody.body.sessions === 0, 'logout-user of an unknown sub -> sessions 0', nobody.body);
+      const badSub = await logoutUser({});
+      check(badSub.status === 400, 'logout-user without sub -> 400', badSub.status);
+      check(receiver.take().length === 0, 'nothing delivered for sessions that do not exist');
+
+      // RP-initiated logout (/oidc/logout + confirm), the app answers 204.
+      receiver.answer = 204;
+      {
+        const params = new URLSearchParams({
+          id_token_hint: b1.body.id_token, client_id: CLIENT_ID, post_logout_redirect_uri: 'http://127.0.0.1:5555/signed-out', state: 'bcl',
+        });
+        const page = await request(bobJar2, `${base}oidc/logout?${params}`);
+        const form = formFields(page.text, /<form\b[^>]*id="op\.logoutForm"[\s\S]*?<\/form>/);
+        must(page.status === 200 && form, 'RP-initiated logout page for bob', page.status);
+        const confirmedBcl = await request(bobJar2, new URL(form.action, base).href, { method: 'POST', form: form.fields });
+        check(confirmedBcl.status === 303 && (confirmedBcl.location ?? '').startsWith('http://127.0.0.1:5555/signed-out'), 'RP-initiated logout still redirects to post_logout_redirect_uri', confirmedBcl.location);
+        const gotBob = receiver.take();
+        check(gotBob.length === 1, 'RP-initiated logout delivered one logout token (before its redirect)', gotBob.length);
+        if (gotBob[0]) {
+          await checkDelivery(gotBob[0], {
+            sub: 'auth0|bob', sids: [bobSid], pathName: '/backchannel-logout', label: 'RP-initiated logout token',
+          });
+        }
+        const last = (await getStats()).backchannelDeliveries.at(-1);
+        check(last?.sid === bobSid && last.sub === 'auth0|bob' && last.status === 204, 'stats record the 204 of the RP-initiated logout delivery', last);
+        check(await silentResult(bobJar2) === 'login_required', 'bob\'s IdP session is gone');
+      }
+
+      // Auth0 /v2/logout, URI with a host name (localhost), the app answers 400.
+      receiver.answer = 400;
+      {
+        check((await setUri(`http://localhost:${receiver.port}/bcl-v2?tenant=x`)).status === 204, 'backchannel_logout_uri can be changed at runtime (localhost, with query)');
+        const v2Jar = new CookieJar();
+        const v2Login = await login(base, v2Jar, { login: 'alice', password: 'alice-password' });
+        const v2Sid = decodeJwt(v2Login.body.id_token).sid;
+        const v2Res = await request(v2Jar, `${base}v2/logout?${new URLSearchParams({ returnTo: 'http://localhost:5555/bye', client_id: CLIENT_ID })}`);
+        check(v2Res.status === 302 && v2Res.location === 'http://localhost:5555/bye', '/v2/logout still redirects to returnTo', { status: v2Res.status, location: v2Res.location });
+        const gotV2 = receiver.take();
+        check(gotV2.length === 1, '/v2/logout delivered one logout token (via localhost)', gotV2.length);
+        if (gotV2[0]) {
+          await checkDelivery(gotV2[0], {
+            sub: 'auth0|alice', sids: [v2Sid], pathName: '/bcl-v2?tenant=x', label: '/v2/logout token',
+          });
+        }
+        const last = (await getStats()).backchannelDeliveries.at(-1);
+        check(last?.sid === v2Sid && last.status === 400 && typeof last.error === 'string', 'stats record the 400 the app answered (with an error text)', last);
+        check(await silentResult(v2Jar) === 'login_required', '/v2/logout ended the session');
+      }
+
+      // prompt=login with another user ends the old session: its application is told.
+      receiver.answer = 200;
+      {
+        check((await setUri(receiver.url('/backchannel-logout'))).status === 204, 'backchannel_logout_uri back to 127.0.0.1');
+        const switchJar = new CookieJar();
+        const bigLogin = await login(base, switchJar, { login: 'big', password: 'big-password', scope: 'openid' });
+        const bigSid = decodeJwt(bigLogin.body.id_token).sid;
+        const bobLogin = await login(base, switchJar, {
+          login: 'bob', password: 'bob-password', prompt: 'login', scope: 'openid',
+        });
+        check(bobLogin.status === 200 && decodeJwt(bobLogin.body.id_token).sub === 'auth0|bob', 'prompt=login switches to bob');
+        const gotSwitch = receiver.take();
+        check(gotSwitch.length === 1, 'switching user delivered one logout token for the old session', gotSwitch.length);
+        if (gotSwitch[0]) {
+          await checkDelivery(gotSwitch[0], {
+            sub: 'auth0|big', sids: [bigSid], pathName: '/backchannel-logout', label: 'user switch token',
+          });
+        }
+        await logoutUser({ sub: 'auth0|bob' });
+        receiver.take();
+      }
+
+      // Non-loopback targets are refused. 0.0.0.0 is not loopback, yet on Linux a connection to
+      // it reaches this host, i.e. the fake RP: so an unguarded delivery would arrive there.
+      {
+        let reachable = false;
+        try {
+          await fetch(`http://0.0.0.0:${receiver.port}/probe`, { method: 'POST', body: 'probe=1', signal: AbortSignal.timeout(2000) });
+          reachable = receiver.take().some((r) => r.path === '/probe');
+        } catch {
+          reachable = false;
+        }
+        console.log(`     http://0.0.0.0:${receiver.port}/ reaches the fake RP from this process: ${reachable ? 'yes (so the refusal below is meaningful)' : 'no'}`);
+        for (const target of [`http://0.0.0.0:${receiver.port}/blocked`, `http://[::ffff:0.0.0.0]:${receiver.port}/blocked`, `http://[::]:${receiver.port}/blocked`]) {
+          check((await setUri(target)).status === 204, `a non-loopback backchannel_logout_uri can be registered (${target})`);
+          const blockedJar = new CookieJar();
+          await login(base, blockedJar, { login: 'alice', password: 'alice-password', scope: 'openid' });
+          const blockedStarted = Date.now();
+          const blocked = await logoutUser({ sub: 'auth0|alice' });
+          const d = blocked.body.deliveries?.[0];
+          check(blocked.status === 200 && blocked.body.sessions === 1 && d?.status === null && /loopback/.test(d?.error ?? ''), `delivery to ${target} is refused (status null, error)`, blocked.body);
+          check(Date.now() - blockedStarted < 2000, 'the refusal is immediate (no connection attempt, no timeout)', Date.now() - blockedStarted);
+          check(receiver.take().length === 0, `the fake RP was not called through ${target}`);
+          check(await silentResult(blockedJar) === 'login_required', 'the session is ended even though the delivery was refused');
+        }
+        const last = (await getStats()).backchannelDeliveries.at(-1);
+        check(last?.status === null && /loopback/.test(last?.error ?? ''), 'stats record the refused delivery (status null)', last);
+      }
+
+      // Cleared: sessions end without deliveries.
+      {
+        check((await setUri(null)).status === 204, 'POST /__test/backchannel-logout-uri {uri:null} -> 204');
+        const clearedJar = new CookieJar();
+        await login(base, clearedJar, { login: 'alice', password: 'alice-password', scope: 'openid' });
+        const cleared = await logoutUser({ sub: 'auth0|alice' });
+        check(cleared.status === 200 && cleared.body.sessions === 1 && cleared.body.deliveries?.length === 0, 'without backchannel_logout_uri: the session ends, nothing is delivered', cleared.body);
+        check(receiver.take().length === 0, 'the fake RP got nothing');
+        check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204 && (await getStats()).backchannelDeliveries.length === 0, 'stats reset clears backchannelDeliveries');
+      }
+
+      // sign-logout-token: a corpus of (bad) logout tokens.
+      {
+        const sign = async (body) => {
+          const res = await request(null, `${base}__test/sign-logout-token`, { method: 'POST', json: body });
+          return { status: res.status, type: res.headers.get('content-type'), jwt: res.text };
+        };
+        const parts = (jwt) => {
+          const [h, p, sig] = jwt.split('.');
+          return {
+            header: JSON.parse(Buffer.from(h, 'base64url').toString()),
+            payload: JSON.parse(Buffer.from(p, 'base64url').toString()),
+            sig,
+          };
+        };
+        const signatureValid = async (jwt, key = keySet) => {
+          try {
+            await compactVerify(jwt, key);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        const now = Math.floor(Date.now() / 1000);
+        const good = {
+          iss: base, aud: CLIENT_ID, iat: now, exp: now + 120, jti: crypto.randomUUID(), sub: 'auth0|alice', sid: 'sid-123', events: { [BACKCHANNEL_EVENT]: {} },
+        };
+
+        const s1 = await sign({ claims: good });
+        check(s1.status === 200 && /^text\/plain/.test(s1.type ?? ''), 'POST /__test/sign-logout-token -> 200 text/plain', { status: s1.status, type: s1.type });
+        const v1 = await jwtVerify(s1.jwt, keySet, {
+          issuer: base, audience: CLIENT_ID, typ: 'logout+jwt', algorithms: ['RS256'],
+        }).catch((err) => err);
+        check(!(v1 instanceof Error) && JSON.stringify(v1.payload) === JSON.stringify(good), 'signed with the real key: verifies against the JWKS, claims exactly as given', v1 instanceof Error ? v1.message : v1.payload);
+        check(JSON.stringify(parts(s1.jwt).header) === JSON.stringify({ alg: 'RS256', kid: rsaKey.kid, typ: 'logout+jwt' }), 'default header {alg RS256, kid of the JWKS key, typ logout+jwt}', parts(s1.jwt).header);
+
+        const nulls = await sign({
+          claims: good, alg: 'RS256', kid: null, header: null,
+        });
+        check(nulls.status === 200 && JSON.stringify(parts(nulls.jwt).header) === JSON.stringify({ alg: 'RS256', kid: rsaKey.kid, typ: 'logout+jwt' }) && await signatureValid(nulls.jwt), 'kid: null and header: null mean "not given"', nulls.status === 200 ? parts(nulls.jwt).header : nulls.jwt);
+
+        const { events, ...noEvents } = good;
+        const { sid, sub, ...noSidSub } = good;
+        const corpus = {
+          'wrong aud': { ...good, aud: 'some-other-client' },
+          expired: { ...good, iat: now - 600, exp: now - 300 },
+          'with nonce': { ...good, nonce: 'n-0S6_WzA2Mj' },
+          '`event` instead of `events`': { ...noEvents, event: { [BACKCHANNEL_EVENT]: {} } },
+          'events without the member': { ...good, events: { 'http://schemas.openid.net/event/other': {} } },
+          'no sid, no sub': noSidSub,
+        };
+        for (const [name, claims] of Object.entries(corpus)) {
+          const r = await sign({ claims });
+          check(r.status === 200 && await signatureValid(r.jwt) && JSON.stringify(parts(r.jwt).payload) === JSON.stringify(claims), `sign-logout-token (${name}): valid signature, exactly the given claims`, r.status === 200 ? parts(r.jwt).payload : r.jwt);
+        }
+        const expiredRes = await jwtVerify((await sign({ claims: corpus.expired })).jwt, keySet).catch((err) => err.code);
+        check(expiredRes === 'ERR_JWT_EXPIRED', 'the expired one fails validation with ERR_JWT_EXPIRED', expiredRes);
+
+        const h1 = await sign({ claims: good, header: { typ: 'JWT', cty: 'logout' } });
+        check(JSON.stringify(parts(h1.jwt).header) === JSON.stringify({ alg: 'RS256', kid: rsaKey.kid, typ: 'JWT', cty: 'logout' }) && await signatureValid(h1.jwt), 'header fields are merged over the defaults (typ JWT, cty)', parts(h1.jwt).header);
+        const h2 = await sign({ claims: good, header: { typ: null } });
+        check(JSON.stringify(parts(h2.jwt).header) === JSON.stringify({ alg: 'RS256', kid: rsaKey.kid }), 'a header field set to null is left out (no typ)', parts(h2.jwt).header);
+
+        const unsigned = await sign({ claims: good, alg: 'none' });
+        const up = parts(unsigned.jwt);
+        check(unsigned.status === 200 && JSON.stringify(up.header) === JSON.stringify({ alg: 'none', typ: 'logout+jwt' }) && up.sig === '' && unsigned.jwt.endsWith('.'), 'alg none: header {alg none, typ logout+jwt}, empty signature', unsigned.jwt.slice(0, 60));
+        check(JSON.stringify(up.payload) === JSON.stringify(good) && !await signatureValid(unsigned.jwt), 'alg none: same claims, does not verify', up.payload);
+
+        const unknownKid = await sign({ claims: good, kid: 'unknown' });
+        const uk = parts(unknownKid.jwt);
+        check(unknownKid.status === 200 && JSON.stringify(uk.header) === JSON.stringify({ alg: 'RS256', kid: 'unknown', typ: 'logout+jwt' }), 'kid unknown: header kid "unknown"', uk.header);
+        const ukResult = await jwtVerify(unknownKid.jwt, keySet).catch((err) => err.code);
+        check(!jwks.keys.some((k) => k.kid === 'unknown') && ukResult === 'ERR_JWKS_NO_MATCHING_KEY', 'kid unknown: not in the JWKS, no matching key', ukResult);
+        const ukAsReal = `${Buffer.from(JSON.stringify({ ...uk.header, kid: rsaKey.kid })).toString('base64url')}.${unknownKid.jwt.split('.').slice(1).join('.')}`;
+        check(!await signatureValid(ukAsReal), 'kid unknown: signed by a key other than the real one');
+
+        const hs = await sign({ claims: good, alg: 'HS256' });
+        check(hs.status === 200 && JSON.stringify(parts(hs.jwt).header) === JSON.stringify({ alg: 'HS256', typ: 'logout+jwt' }), 'alg HS256: header {alg HS256, typ logout+jwt}', parts(hs.jwt).header);
+        check(await signatureValid(hs.jwt, new TextEncoder().encode(CLIENT_SECRET)) && !await signatureValid(hs.jwt), 'alg HS256: HMAC with the client secret (not verifiable with the JWKS)');
+
+        for (const [name, body] of Object.entries({
+          'no claims': {}, 'claims an array': { claims: [] }, 'alg ES256': { claims: good, alg: 'ES256' }, 'header a string': { claims: good, header: 'x' }, 'kid a number': { claims: good, kid: 7 },
+        })) {
+          const r = await sign(body);
+          check(r.status === 400, `sign-logout-token with ${name} -> 400`, r.status);
+        }
+      }
+    }
+
     // ---- exit on stdin close -----------------------------------------------------------
     server.child.stdin.end();
     const result = await Promise.race([
@@ -800,10 +1155,28 @@ async function main() {
     check(result !== 'timeout' && result.code === 0, 'server exits (0) when stdin closes', result);
 
     // ---- without --test-controls: no /__test routes, the APIs are still there --------------
-    plainServer = startServer([]);
+    // (also: --backchannel-logout-uri given on the command line)
+    plainServer = startServer(['--backchannel-logout-uri', receiver.url('/from-flag')]);
     const plain = (await plainServer.ready).issuer;
     check((await request(null, `${plain}__test/stats`)).status === 404, 'without --test-controls GET /__test/stats -> 404');
     check((await request(null, `${plain}__test/revoke-refresh-tokens`, { method: 'POST', json: {} })).status === 404, 'without --test-controls POST /__test/revoke-refresh-tokens -> 404');
+    for (const control of ['backchannel-logout-uri', 'logout-user', 'sign-logout-token']) {
+      const res = await request(null, `${plain}__test/${control}`, { method: 'POST', json: { uri: null, sub: 'auth0|alice', claims: {} } });
+      check(res.status === 404, `without --test-controls POST /__test/${control} -> 404`, res.status);
+    }
+    {
+      const flagJar = new CookieJar();
+      const flagLogin = await login(plain, flagJar, { login: 'alice', password: 'alice-password', scope: 'openid' });
+      must(flagLogin.status === 200, 'login on the server started with --backchannel-logout-uri', flagLogin.body);
+      const flagSid = decodeJwt(flagLogin.body.id_token).sid;
+      const flagLogout = await request(flagJar, `${plain}v2/logout?${new URLSearchParams({ returnTo: 'http://localhost:5555/bye' })}`);
+      check(flagLogout.status === 302, '/v2/logout on that server -> 302', flagLogout.status);
+      const gotFlag = receiver.take();
+      const flagToken = gotFlag[0]?.form[0]?.[1];
+      const plainJwks = createLocalJWKSet(JSON.parse((await request(null, `${plain}.well-known/jwks.json`)).text));
+      const flagVerified = flagToken ? await jwtVerify(flagToken, plainJwks, { issuer: plain, audience: CLIENT_ID, typ: 'logout+jwt' }).catch((err) => err) : undefined;
+      check(gotFlag.length === 1 && gotFlag[0].path === '/from-flag' && flagVerified && !(flagVerified instanceof Error) && flagVerified.payload.sid === flagSid, '--backchannel-logout-uri: the logout token of /v2/logout arrives there, verifies, sid matches', { n: gotFlag.length, path: gotFlag[0]?.path, err: flagVerified?.message });
+    }
     const plainNone = await request(null, `${plain}api/orders`);
     check(plainNone.status === 401 && plainNone.headers.get('www-authenticate') === 'Bearer realm="orders"', 'without --test-controls /api/orders is on (401 without a token)', plainNone.status);
     const plainForeign = await request(null, `${plain}api/orders`, { headers: { authorization: `Bearer ${ordersToken}` } });
@@ -823,6 +1196,7 @@ async function main() {
       plainServer.child.kill('SIGTERM');
       await Promise.race([plainServer.exited, sleep(3000)]);
     }
+    if (receiver) await receiver.close();
     if (failed) {
       console.log('--- server stderr ---');
       console.log(Buffer.concat(server.stderr).toString());

@@ -5,7 +5,7 @@
 // are created at start-up and are gone when the process exits.
 //
 // Usage: node server.mjs [--port 0] [--host 127.0.0.1] [--client-id ID] [--client-secret SECRET]
-//                        [--test-controls] [--exit-on-stdin-close]
+//                        [--backchannel-logout-uri URL] [--test-controls] [--exit-on-stdin-close]
 //
 // When listening, exactly one line is written to stdout:
 //   LOCAL_IDP_READY {"issuer":"http://127.0.0.1:PORT/","port":PORT}
@@ -13,7 +13,10 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as crypto from 'node:crypto';
+import * as dns from 'node:dns';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
 import * as querystring from 'node:querystring';
 import { parseArgs } from 'node:util';
 
@@ -47,6 +50,7 @@ function parseCommandLine(argv) {
       host: { type: 'string' },
       'client-id': { type: 'string' },
       'client-secret': { type: 'string' },
+      'backchannel-logout-uri': { type: 'string' },
       'test-controls': { type: 'boolean', default: false },
       'exit-on-stdin-close': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -57,8 +61,10 @@ function parseCommandLine(argv) {
 
   if (values.help) {
     process.stderr.write(`Usage: node server.mjs [--port 0] [--host 127.0.0.1] [--client-id ID]
-                      [--client-secret SECRET] [--test-controls] [--exit-on-stdin-close]
-Environment: LOCAL_IDP_PORT, LOCAL_IDP_CLIENT_ID, LOCAL_IDP_CLIENT_SECRET (flags win).
+                      [--client-secret SECRET] [--backchannel-logout-uri URL]
+                      [--test-controls] [--exit-on-stdin-close]
+Environment: LOCAL_IDP_PORT, LOCAL_IDP_CLIENT_ID, LOCAL_IDP_CLIENT_SECRET,
+             LOCAL_IDP_BACKCHANNEL_LOGOUT_URI (flags win).
 `);
     process.exit(0);
   }
@@ -69,11 +75,18 @@ Environment: LOCAL_IDP_PORT, LOCAL_IDP_CLIENT_ID, LOCAL_IDP_CLIENT_SECRET (flags
     throw new Error(`invalid port: ${portText}`);
   }
 
+  const backchannelLogoutUri = values['backchannel-logout-uri'] ?? (process.env.LOCAL_IDP_BACKCHANNEL_LOGOUT_URI || null);
+  if (backchannelLogoutUri !== null) {
+    const problem = backchannelLogoutUriProblem(backchannelLogoutUri);
+    if (problem) throw new Error(`invalid --backchannel-logout-uri: ${problem}`);
+  }
+
   return {
     port,
     host: values.host ?? '127.0.0.1',
     clientId: values['client-id'] ?? process.env.LOCAL_IDP_CLIENT_ID ?? DEFAULT_CLIENT_ID,
     clientSecret: values['client-secret'] ?? process.env.LOCAL_IDP_CLIENT_SECRET ?? DEFAULT_CLIENT_SECRET,
+    backchannelLogoutUri,
     testControls: values['test-controls'],
     exitOnStdinClose: values['exit-on-stdin-close'],
   };
@@ -225,6 +238,85 @@ function isLoopbackUrl(value) {
 
 function isLoopbackOrigin(origin) {
   return typeof origin === 'string' && isLoopbackUrl(`${origin}/`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outgoing requests (back-channel logout, and anything oidc-provider fetches itself) may only
+// go to loopback addresses: 127.0.0.0/8 and ::1 (also written as ::ffff:127.x.x.x). Everything
+// else is refused before a connection is attempted, including 0.0.0.0 / :: (which Linux would
+// route to this host) and host names that resolve to any other address.
+// ---------------------------------------------------------------------------------------------
+const LOOPBACK_ADDRESSES = new net.BlockList();
+LOOPBACK_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK_ADDRESSES.addAddress('::1', 'ipv6');
+
+function isLoopbackAddress(address) {
+  const family = net.isIP(address);
+  return family !== 0 && LOOPBACK_ADDRESSES.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+function notLoopbackError(message) {
+  const err = new Error(message);
+  err.code = 'ERR_NOT_LOOPBACK';
+  return err;
+}
+
+// Throws unless `url` is http(s) and, when its host is an IP address, a loopback one. (Node
+// does not call `lookup` for IP literals, so they are checked here; names are checked by
+// loopbackOnlyLookup.)
+function assertLoopbackTarget(value) {
+  const url = value instanceof URL ? value : new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw notLoopbackError(`refused to call ${url.protocol} URL ${url.href}: only http(s) is allowed`);
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (net.isIP(host) && !isLoopbackAddress(host)) {
+    throw notLoopbackError(`refused to call ${url.href}: ${host} is not a loopback address (only 127.0.0.0/8 and ::1 are allowed)`);
+  }
+  return url;
+}
+
+// A dns.lookup() that only ever answers loopback addresses (for http.request's `lookup` and
+// oidc-provider's `httpOptions().dnsLookup`).
+function loopbackOnlyLookup(hostname, options, callback) {
+  let opts = options;
+  let cb = callback;
+  if (typeof opts === 'function') {
+    cb = opts;
+    opts = {};
+  } else if (typeof opts === 'number') {
+    opts = { family: opts };
+  }
+  dns.lookup(hostname, { ...opts, all: true }, (err, addresses) => {
+    if (err) {
+      cb(err);
+      return;
+    }
+    const allowed = addresses.filter((a) => isLoopbackAddress(a.address));
+    if (!allowed.length) {
+      cb(notLoopbackError(`refused to call ${hostname}: it resolves to ${addresses.map((a) => a.address).join(', ') || 'nothing'}, not to a loopback address (only 127.0.0.0/8 and ::1 are allowed)`));
+      return;
+    }
+    if (opts.all) cb(null, allowed);
+    else cb(null, allowed[0].address, allowed[0].family);
+  });
+}
+
+// undefined when `value` can be a client's backchannel_logout_uri (an absolute http(s) URL
+// without fragment, OIDC Back-Channel Logout 1.0 section 2.2), else what is wrong with it.
+// Non-loopback URLs are accepted here; calling them is refused (see assertLoopbackTarget).
+function backchannelLogoutUriProblem(value) {
+  if (typeof value !== 'string' || !value) return 'must be a non-empty string';
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    return `not an absolute URL: ${value}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http(s) URL: ${value}`;
+  if (url.hash || value.includes('#')) return `must not have a fragment: ${value}`;
+  if (url.username || url.password) return `must not have user info: ${value}`;
+  return undefined;
 }
 
 function escapeHtml(value) {
@@ -396,6 +488,8 @@ function generateKeys() {
 
   return {
     signing: { keys: [rsaJwk, ecJwk] },
+    // The RS256 signing key (the first key, the one ID tokens use), for logout tokens.
+    rsa: { kid: rsaKid, privateKey: rsa.privateKey },
     // The real public keys; the APIs verify access tokens with these (never with wrongPublic).
     public: {
       keys: [
@@ -416,7 +510,7 @@ function generateKeys() {
 // Provider configuration
 // ---------------------------------------------------------------------------------------------
 function buildConfiguration({
-  clientId, clientSecret, keys, faults,
+  clientId, clientSecret, backchannelLogoutUri, keys, faults,
 }) {
   const policy = interactionPolicy.base();
   // Consent is automatic. An explicit (or added, see above) prompt=consent does not force an
@@ -442,6 +536,10 @@ function buildConfiguration({
           'http://127.0.0.1:3000/',
         ],
         id_token_signed_response_alg: 'RS256',
+        // Auth0 always puts `sid` into logout tokens (and ID tokens). The URI can also be set
+        // and cleared at runtime (POST /__test/backchannel-logout-uri).
+        backchannel_logout_session_required: true,
+        ...(backchannelLogoutUri ? { backchannel_logout_uri: backchannelLogoutUri } : undefined),
       },
     ],
 
@@ -499,6 +597,10 @@ function buildConfiguration({
         logoutSource,
         postLogoutSuccessSource,
       },
+      // The logout tokens themselves are made and delivered by createBackchannelLogout (it
+      // replaces Client#backchannelLogout); the feature makes the client metadata
+      // backchannel_logout_uri known, and has the end_session endpoint call it.
+      backchannelLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // No audience on /authorize: an opaque access token for /userinfo (also on refresh
@@ -535,6 +637,14 @@ function buildConfiguration({
     clockTolerance: 0,
 
     clientBasedCORS: (ctx, origin) => isLoopbackOrigin(origin),
+
+    // oidc-provider's own outgoing requests (none are configured today: no jwks_uri,
+    // sector_identifier_uri, request_uri or CIBA clients) are held to loopback as well. Throwing
+    // here fails the request before it is made.
+    httpOptions: (url) => {
+      assertLoopbackTarget(url);
+      return { dnsLookup: loopbackOnlyLookup, signal: AbortSignal.timeout(BACKCHANNEL_TIMEOUT_MS) };
+    },
 
     ttl: {
       // A number here would also override the resource servers' accessTokenTTL. The
@@ -630,9 +740,16 @@ function createStats() {
       this.tokenRequests = new Map([['authorization_code', 0], ['refresh_token', 0]]);
       this.apiRequests = Object.fromEntries(RESOURCE_APIS.map((api) => [api.name, 0]));
       this.lastAudience = Object.fromEntries(RESOURCE_APIS.map((api) => [api.name, null]));
+      this.backchannelDeliveries = [];
     },
     countTokenRequest(grantType) {
       this.tokenRequests.set(grantType, (this.tokenRequests.get(grantType) ?? 0) + 1);
+    },
+    recordBackchannelDelivery(delivery) {
+      this.backchannelDeliveries.push(delivery);
+      if (this.backchannelDeliveries.length > MAX_RECORDED_DELIVERIES) {
+        this.backchannelDeliveries.splice(0, this.backchannelDeliveries.length - MAX_RECORDED_DELIVERIES);
+      }
     },
     toJSON() {
       return {
@@ -640,11 +757,215 @@ function createStats() {
         refreshTokenRequests: this.tokenRequests.get('refresh_token') ?? 0,
         apiRequests: { ...this.apiRequests },
         lastAudience: structuredClone(this.lastAudience),
+        backchannelDeliveries: structuredClone(this.backchannelDeliveries),
       };
     },
   };
   stats.reset();
   return stats;
+}
+
+// ---------------------------------------------------------------------------------------------
+// OIDC Back-Channel Logout 1.0
+// ---------------------------------------------------------------------------------------------
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+const LOGOUT_TOKEN_TTL = 120;
+const BACKCHANNEL_TIMEOUT_MS = 2500;
+const MAX_RECORDED_DELIVERIES = 50;
+
+const b64url = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+// A compact JWS with exactly this header and payload. `alg` picks how it is signed, whatever
+// header.alg says: RS256 with `key` (a KeyObject), HS256 with `key` (the secret), none unsigned.
+function signCompactJws(header, payload, alg, key) {
+  const input = `${b64url(header)}.${b64url(payload)}`;
+  let signature;
+  if (alg === 'RS256') signature = crypto.sign('sha256', Buffer.from(input), key);
+  else if (alg === 'HS256') signature = crypto.createHmac('sha256', key).update(input).digest();
+  else if (alg === 'none') signature = Buffer.alloc(0);
+  else throw new TypeError(`unsupported alg ${alg}`);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+// POSTs `logout_token=<JWT>` and resolves with the HTTP status the app answered (redirects are
+// not followed). Rejects when the target is not loopback, on network errors and on timeout.
+function postLogoutToken(uri, logoutToken) {
+  return new Promise((resolve, reject) => {
+    let url;
+    try {
+      url = assertLoopbackTarget(uri);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    const body = querystring.stringify({ logout_token: logoutToken });
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': Buffer.byteLength(body),
+        accept: '*/*',
+      },
+      agent: false,
+      lookup: loopbackOnlyLookup,
+      signal: AbortSignal.timeout(BACKCHANNEL_TIMEOUT_MS),
+      rejectUnauthorized: process.env.NODE_TLS_REJECT_UNAUTHORIZED !== '0',
+    }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// Which sessions belong to whom (for "log out everywhere"), logout tokens, deliveries.
+function createBackchannelLogout({
+  provider, options, keys, stats, issuer,
+}) {
+  const accountBySessionUid = new Map(); // session uid -> accountId
+  provider.on('session.saved', (session) => {
+    if (typeof session.uid !== 'string') return;
+    if (typeof session.accountId === 'string') accountBySessionUid.set(session.uid, session.accountId);
+    else accountBySessionUid.delete(session.uid);
+  });
+  provider.on('session.destroyed', (session) => {
+    if (typeof session.uid === 'string') accountBySessionUid.delete(session.uid);
+  });
+
+  const logoutToken = (clientId, sub, sid) => {
+    const iat = Math.floor(Date.now() / 1000);
+    return signCompactJws(
+      { alg: 'RS256', kid: keys.rsa.kid, typ: 'logout+jwt' },
+      {
+        iss: issuer,
+        aud: clientId,
+        iat,
+        exp: iat + LOGOUT_TOKEN_TTL,
+        jti: crypto.randomUUID(),
+        sub,
+        sid,
+        events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+      },
+      'RS256',
+      keys.rsa.privateKey,
+    );
+  };
+
+  // Sends one logout token to the client's backchannel_logout_uri and records the outcome.
+  // Never throws: { sid, sub, status, at, uri, error } (status null when there was no answer).
+  async function deliver(client, sub, sid) {
+    const uri = client.backchannelLogoutUri;
+    let status = null;
+    let error = null;
+    try {
+      status = await postLogoutToken(uri, logoutToken(client.clientId, sub, sid));
+      if (status < 200 || status > 299) error = `${uri} answered ${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
+    } catch (err) {
+      error = err.name === 'TimeoutError' || err.name === 'AbortError'
+        ? `${uri} did not answer within ${BACKCHANNEL_TIMEOUT_MS} ms`
+        : `${err.code ? `${err.code}: ` : ''}${err.message}`;
+    }
+    const delivery = {
+      sid, sub, status, at: new Date().toISOString(), uri, error,
+    };
+    stats.recordBackchannelDelivery(delivery);
+    log(`back-channel logout sid=${sid} sub=${sub} -> ${uri}: ${error ?? status}`);
+    return delivery;
+  }
+
+  // The (client, sid) pairs of a session that have a backchannel_logout_uri, as oidc-provider's
+  // end_session endpoint picks them: every client the session holds an authorization for.
+  async function targetsOf(session) {
+    const targets = [];
+    for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
+      const client = await provider.Client.find(clientId);
+      if (client?.backchannelLogoutUri && authorization?.sid) targets.push({ client, sid: authorization.sid });
+    }
+    return targets;
+  }
+
+  // Ends an IdP session, then sends its back-channel logouts; resolves with the deliveries.
+  async function endSession(session) {
+    const sub = session.accountId;
+    const targets = typeof sub === 'string' ? await targetsOf(session) : [];
+    await session.destroy();
+    if (typeof session.uid === 'string') accountBySessionUid.delete(session.uid);
+    return Promise.all(targets.map(({ client, sid }) => deliver(client, sub, sid)));
+  }
+
+  // Ends every IdP session of `sub`.
+  async function endSessionsOf(sub) {
+    const uids = [...accountBySessionUid].filter(([, accountId]) => accountId === sub).map(([uid]) => uid);
+    let sessions = 0;
+    const deliveries = [];
+    for (const uid of uids) {
+      const session = await provider.Session.findByUid(uid);
+      if (!session || session.accountId !== sub) {
+        accountBySessionUid.delete(uid);
+        continue;
+      }
+      sessions += 1;
+      deliveries.push(...await endSession(session));
+    }
+    return { sessions, deliveries };
+  }
+
+  // RP-initiated logout (/oidc/logout/confirm) goes through oidc-provider's end_session
+  // endpoint, which calls this for every client of the session that has a
+  // backchannel_logout_uri; it reports a rejection as `backchannel.error`.
+  provider.Client.prototype.backchannelLogout = async function backchannelLogout(sub, sid) {
+    const delivery = await deliver(this, sub, sid);
+    if (delivery.error) throw new Error(delivery.error);
+  };
+
+  return {
+    endSession,
+    endSessionsOf,
+    async setUri(uri) {
+      const client = await provider.Client.find(options.clientId);
+      client.backchannelLogoutUri = uri ?? undefined;
+      log(`backchannel_logout_uri of ${options.clientId}: ${uri ?? '(none)'}`);
+    },
+  };
+}
+
+// Test control: a logout-token-shaped JWT with exactly the given claims (see README).
+const SIGN_LOGOUT_TOKEN_ALGS = new Set(['RS256', 'HS256', 'none']);
+let throwawayRsaKey;
+
+function signTestLogoutToken(body, { keys, clientSecret }) {
+  const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const alg = body.alg ?? 'RS256';
+  if (!isObject(body.claims)) throw new TypeError('claims must be a JSON object');
+  if (body.header !== undefined && body.header !== null && !isObject(body.header)) throw new TypeError('header must be a JSON object');
+  if (!SIGN_LOGOUT_TOKEN_ALGS.has(alg)) throw new TypeError('alg must be one of RS256, HS256, none');
+  if (body.kid !== undefined && body.kid !== null && (typeof body.kid !== 'string' || !body.kid)) throw new TypeError('kid must be a non-empty string');
+
+  let key;
+  const base = { alg };
+  if (alg === 'RS256') {
+    const kid = body.kid ?? keys.rsa.kid;
+    if (kid === keys.rsa.kid) {
+      key = keys.rsa.privateKey;
+    } else {
+      // Any other kid: a key that is in no JWKS of this provider.
+      throwawayRsaKey ??= crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+      key = throwawayRsaKey;
+    }
+    base.kid = kid;
+  } else if (alg === 'HS256') {
+    key = clientSecret;
+    if (body.kid) base.kid = body.kid;
+  } else if (body.kid) {
+    base.kid = body.kid;
+  }
+  base.typ = 'logout+jwt';
+
+  const header = { ...base, ...(body.header ?? {}) };
+  for (const [name, value] of Object.entries(header)) if (value === null) delete header[name];
+  return signCompactJws(header, body.claims, alg, key);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -789,7 +1110,7 @@ function validateFaults(body) {
 }
 
 function buildMiddleware({
-  provider, options, keys, faults, stats, revokeGrantsOf,
+  provider, options, keys, faults, stats, revokeGrantsOf, backchannel,
 }) {
   const interactionRoute = /^\/interaction\/([A-Za-z0-9_-]+)$/;
   const loginRoute = /^\/interaction\/([A-Za-z0-9_-]+)\/login$/;
@@ -959,6 +1280,53 @@ function buildMiddleware({
         ctx.status = 204;
         return undefined;
       }
+      if (path === '/__test/backchannel-logout-uri' && method === 'POST') {
+        const body = await readJsonObject(ctx);
+        if (!body) return undefined;
+        const problem = body.uri === null ? undefined : backchannelLogoutUriProblem(body.uri);
+        if (!('uri' in body) || problem) {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: `uri must be an http(s) URL without fragment, or null${problem ? ` (${problem})` : ''}` };
+          return undefined;
+        }
+        await backchannel.setUri(body.uri);
+        ctx.status = 204;
+        return undefined;
+      }
+      if (path === '/__test/logout-user' && method === 'POST') {
+        const body = await readJsonObject(ctx);
+        if (!body) return undefined;
+        if (typeof body.sub !== 'string' || !body.sub) {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: 'sub must be a non-empty string' };
+          return undefined;
+        }
+        const { sessions, deliveries } = await backchannel.endSessionsOf(body.sub);
+        log(`ended ${sessions} session(s) of ${body.sub}`);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = {
+          sessions,
+          deliveries: deliveries.map(({ sid, status, error }) => ({ sid, status, error })),
+        };
+        return undefined;
+      }
+      if (path === '/__test/sign-logout-token' && method === 'POST') {
+        const body = await readJsonObject(ctx);
+        if (!body) return undefined;
+        let jwt;
+        try {
+          jwt = signTestLogoutToken(body, { keys, clientSecret: options.clientSecret });
+        } catch (err) {
+          if (!(err instanceof TypeError)) throw err;
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: err.message };
+          return undefined;
+        }
+        ctx.set('Cache-Control', 'no-store');
+        ctx.type = 'text/plain';
+        ctx.body = jwt;
+        return undefined;
+      }
       return next();
     }
 
@@ -996,7 +1364,8 @@ function buildMiddleware({
     if (path === '/v2/logout' && method === 'GET') {
       try {
         const session = await provider.Session.get(ctx);
-        if (session && !session.new) await session.destroy();
+        // Like Auth0: every application of the session gets a back-channel logout.
+        if (session && !session.new) await backchannel.endSession(session);
       } catch (err) {
         log('v2/logout: could not load session:', err.message);
       }
@@ -1059,9 +1428,10 @@ function buildMiddleware({
         if (details.session?.accountId && details.session.accountId !== user.claims.sub) {
           // Another user is signed in (prompt=login). oidc-provider would answer the resume with
           // an auto-submitting logout form; end the old session here instead so that a plain
-          // HTTP client just follows redirects.
+          // HTTP client just follows redirects. The old session's applications get their
+          // back-channel logouts.
           const old = details.session.uid ? await provider.Session.findByUid(details.session.uid) : undefined;
-          if (old) await old.destroy();
+          if (old) await backchannel.endSession(old);
           delete details.session.uid;
           await details.save(details.exp - Math.floor(Date.now() / 1000));
         }
@@ -1118,9 +1488,12 @@ async function main() {
   allowAnyApiForRefreshTokensWithoutAudience(provider);
 
   const revokeGrantsOf = trackGrants(provider);
+  const backchannel = createBackchannelLogout({
+    provider, options, keys, stats, issuer,
+  });
 
   provider.use(buildMiddleware({
-    provider, options, keys, faults, stats, revokeGrantsOf,
+    provider, options, keys, faults, stats, revokeGrantsOf, backchannel,
   }));
 
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'revocation.error']) {
@@ -1149,7 +1522,7 @@ async function main() {
     process.stdin.resume();
   }
 
-  log(`issuer ${issuer} (listening on ${options.host}:${port}), client ${options.clientId}${options.testControls ? ', test controls on' : ''}`);
+  log(`issuer ${issuer} (listening on ${options.host}:${port}), client ${options.clientId}${options.backchannelLogoutUri ? `, backchannel_logout_uri ${options.backchannelLogoutUri}` : ''}${options.testControls ? ', test controls on' : ''}`);
   process.stdout.write(`LOCAL_IDP_READY ${JSON.stringify({ issuer, port })}\n`);
 }
 
