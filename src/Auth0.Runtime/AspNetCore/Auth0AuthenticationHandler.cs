@@ -29,10 +29,22 @@ internal sealed class Auth0AuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Auth0Settings settings)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var session = Auth0RequestState.For(Context).Session;
-        if (session is null) return Task.FromResult(AuthenticateResult.NoResult());
+        var state = Auth0RequestState.For(Context);
+        Auth0Session? session;
+        try
+        {
+            session = await state.GetSessionAsync(Context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A store outage makes the request anonymous rather than failing it.
+            return AuthenticateResult.Fail("The session could not be read: " + ex.GetType().Name);
+        }
+        if (session is null) return AuthenticateResult.NoResult();
+        // Rolling sessions: every request that carries a valid session extends it.
+        state.Touch();
         var identity = new ClaimsIdentity(Auth0Defaults.AuthenticationScheme, "name", "role");
         foreach (var (name, value) in session.User.Claims)
         {
@@ -48,7 +60,7 @@ internal sealed class Auth0AuthenticationHandler(
             }
         }
         var ticket = new AuthenticationTicket(new ClaimsPrincipal(identity), Auth0Defaults.AuthenticationScheme);
-        return Task.FromResult(AuthenticateResult.Success(ticket));
+        return AuthenticateResult.Success(ticket);
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -20,6 +20,10 @@ internal sealed partial class Auth0Endpoints(
     IdTokenValidator idTokens,
     TransactionStore transactions,
     SessionCookieStore sessions,
+    SessionFinalizer finalizer,
+    LogoutTokenValidator logoutTokens,
+    LogoutRegistry logouts,
+    IServiceProvider services,
     Auth0TokenService tokenService,
     TimeProvider time,
     ILogger<Auth0Endpoints> logger)
@@ -245,7 +249,7 @@ internal sealed partial class Auth0Endpoints(
 
         var session = new Auth0Session
         {
-            User = Auth0User.FilterDefaultIdTokenClaims(claims),
+            User = new Auth0User(claims), // every claim, for OnCallback; filtered before saving
             TokenSet = new TokenSet
             {
                 AccessToken = response.AccessToken,
@@ -263,14 +267,36 @@ internal sealed partial class Auth0Endpoints(
                 SessionExpiresAt = sessionExpiresAt,
             },
         };
+
+        IResult? custom = null;
+        if (settings.Options.OnCallback is { } onCallback)
+            custom = await onCallback(new Auth0CallbackContext { HttpContext = context, ReturnTo = txn.ReturnTo, Session = session });
+        session = await finalizer.FinalizeAsync(session, response.IdToken);
+
         if (!sessions.TryFit(session))
         {
             await CallbackError(context, 400, Auth0ErrorCodes.SessionTooLarge,
-                "The session is too large for a cookie. Keep fewer ID-token claims or use a session store.");
+                "The session is too large for a cookie. Keep fewer ID-token claims or use a session store.", returnTo: txn.ReturnTo);
             return;
         }
-        requestState.Save(session);
+        requestState.SaveNew(session);
+        try
+        {
+            await requestState.CommitAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogStoreFailed(logger, ex.GetType().Name);
+            requestState.Delete();
+            await PlainResponses.TextAsync(context, 503, "The session could not be saved. Try again.", "session_store_unavailable");
+            return;
+        }
         LogLoggedIn(logger);
+        if (custom is not null)
+        {
+            await custom.ExecuteAsync(context);
+            return;
+        }
         PlainResponses.Redirect(context, SafeRedirect.ToAbsolute(txn.ReturnTo ?? "/", settings.AppBaseUri));
     }
 
@@ -278,7 +304,9 @@ internal sealed partial class Auth0Endpoints(
     {
         var query = context.Request.Query;
         var requestState = Auth0RequestState.For(context);
-        var session = requestState.Session;
+        Auth0Session? session;
+        try { session = await requestState.GetSessionAsync(context.RequestAborted); }
+        catch (Exception ex) when (ex is not OperationCanceledException) { LogStoreFailed(logger, ex.GetType().Name); session = null; }
 
         var returnTo = First(query, "returnTo") is { } requested
             ? SafeRedirect.ToSameOriginAbsolute(requested, settings.AppBaseUri) ?? settings.Options.AppBaseUrl!.Trim()
@@ -287,6 +315,8 @@ internal sealed partial class Auth0Endpoints(
         requestState.Delete();
         transactions.DeleteAll(context.Request.Cookies, requestState.Cookies);
         requestState.NoCache = true;
+        try { await requestState.CommitAsync(context.RequestAborted); }
+        catch (Exception ex) when (ex is not OperationCanceledException) { LogStoreFailed(logger, ex.GetType().Name); }
 
         OidcMetadata doc;
         try { doc = await metadata.GetAsync(context.RequestAborted); }
@@ -330,7 +360,7 @@ internal sealed partial class Auth0Endpoints(
     public async Task ProfileAsync(HttpContext context)
     {
         var requestState = Auth0RequestState.For(context);
-        var session = requestState.Session;
+        var session = await requestState.GetSessionAsync(context.RequestAborted);
         if (session is null)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -384,13 +414,91 @@ internal sealed partial class Auth0Endpoints(
         }, Auth0JsonContext.Default.AccessTokenResponse, context.RequestAborted);
     }
 
-    public Task BackchannelLogoutAsync(HttpContext context) =>
-        PlainResponses.TextAsync(context, 501, "Back-channel logout needs a session store; none is configured.");
+    public async Task BackchannelLogoutAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentLength > MaxLogoutRequestBytes)
+        {
+            await PlainResponses.TextAsync(context, 413, "The logout request is too large.");
+            return;
+        }
+        string body;
+        using (var reader = new StreamReader(request.Body, Encoding.UTF8))
+        {
+            var buffer = new char[MaxLogoutRequestBytes + 1];
+            var read = await reader.ReadBlockAsync(buffer, context.RequestAborted);
+            if (read > MaxLogoutRequestBytes)
+            {
+                await PlainResponses.TextAsync(context, 413, "The logout request is too large.");
+                return;
+            }
+            body = new string(buffer, 0, read);
+        }
 
-    private Task CallbackError(HttpContext context, int status, string code, string message, string? detail = null)
+        string? token = null;
+        try
+        {
+            foreach (var (key, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(body.StartsWith('?') ? body : "?" + body))
+                if (key == "logout_token" && values.Count > 0) token = values[0];
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException) { token = null; }
+        if (string.IsNullOrEmpty(token))
+        {
+            await PlainResponses.TextAsync(context, 400, "Missing `logout_token` in the request body.", "backchannel_logout_error");
+            return;
+        }
+
+        LogoutTokenClaims claims;
+        long issuedAt;
+        try
+        {
+            (claims, issuedAt) = await logoutTokens.ValidateAsync(token, context.RequestAborted);
+        }
+        catch (LogoutTokenException ex)
+        {
+            LogLogoutTokenRejected(logger, ex.Message);
+            await PlainResponses.TextAsync(context, 400, ex.Message, "backchannel_logout_error");
+            return;
+        }
+        catch (Exception ex) when (ex is Auth0Exception or HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        {
+            await PlainResponses.TextAsync(context, 502, "The identity provider's signing keys could not be fetched.", "backchannel_logout_error");
+            return;
+        }
+
+        try
+        {
+            if (services.GetService(typeof(ISessionStore)) is ISessionStore store)
+                await store.DeleteByLogoutTokenAsync(claims, context.RequestAborted);
+            else
+                await logouts.RecordAsync(claims, issuedAt, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogStoreFailed(logger, ex.GetType().Name);
+            await PlainResponses.TextAsync(context, 503, "The logout could not be recorded. Retry later.", "backchannel_logout_error");
+            return;
+        }
+        LogBackchannelLogout(logger);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+        context.Response.Headers.CacheControl = "no-store";
+    }
+
+    private const int MaxLogoutRequestBytes = 32 * 1024;
+
+    private async Task CallbackError(HttpContext context, int status, string code, string message, string? detail = null, string? returnTo = null)
     {
         LogCallbackFailed(logger, code);
-        return PlainResponses.TextAsync(context, status, message, code, detail);
+        if (settings.Options.OnCallback is { } hook)
+        {
+            var result = await hook(new Auth0CallbackContext { HttpContext = context, Error = new Auth0Exception(code, message), ReturnTo = returnTo });
+            if (result is not null)
+            {
+                await result.ExecuteAsync(context);
+                return;
+            }
+        }
+        await PlainResponses.TextAsync(context, status, message, code, detail);
     }
 
     private static bool IsPrefetch(HttpRequest request)
@@ -424,6 +532,12 @@ internal sealed partial class Auth0Endpoints(
     private static void Append(StringBuilder url, string key, string value) =>
         url.Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value)).Append('&');
 
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Error, Message = "The session store failed: {Error}")]
+    private static partial void LogStoreFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "Back-channel logout token rejected: {Reason}")]
+    private static partial void LogLogoutTokenRejected(ILogger logger, string reason);
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Information, Message = "Back-channel logout processed")]
+    private static partial void LogBackchannelLogout(ILogger logger);
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "User logged in")]
     private static partial void LogLoggedIn(ILogger logger);
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "User logged out")]

@@ -46,7 +46,12 @@ public static class Auth0ServiceCollectionExtensions
         services.AddSingleton<Tokens.RefreshCoordinator>();
         services.AddSingleton(sp => new Auth0TokenService(
             sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TokenEndpointClient>(), sp.GetRequiredService<IdTokenValidator>(),
-            sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Auth0TokenService>>()));
+            sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Auth0TokenService>>(),
+            sp.GetRequiredService<SessionFinalizer>()));
+        services.AddSingleton<SessionFinalizer>();
+        services.AddSingleton<LogoutTokenValidator>();
+        services.AddSingleton(sp => new LogoutRegistry(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()));
         services.AddHttpContextAccessor();
         services.AddSingleton<Auth0Endpoints>();
         services.AddHostedService<Auth0StartupValidation>();

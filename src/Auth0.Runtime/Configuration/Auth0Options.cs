@@ -53,6 +53,19 @@ public sealed class Auth0Options
 
     public SessionOptions Session { get; } = new();
     public TransactionCookieOptions TransactionCookie { get; } = new();
+
+    /// <summary>
+    /// Runs before a session is saved after login or after a refresh that brought a new ID token; returns the session
+    /// to save (drop or add claims, add custom top-level fields). Its <c>Internal</c> data is restored afterwards.
+    /// Without this hook only <see cref="Auth0User.DefaultIdTokenClaims"/> and <see cref="IdTokenClaimsToKeep"/> are kept.
+    /// </summary>
+    public Func<Auth0Session, string?, ValueTask<Auth0Session>>? BeforeSessionSaved { get; set; }
+
+    /// <summary>
+    /// Runs after every login callback, first, with the error or the new session; a non-null result replaces the
+    /// default response (the redirect to returnTo, or the plain-text error).
+    /// </summary>
+    public Func<Auth0CallbackContext, ValueTask<Microsoft.AspNetCore.Http.IResult?>>? OnCallback { get; set; }
 }
 
 public enum LogoutStrategy { Auto, Oidc, V2 }

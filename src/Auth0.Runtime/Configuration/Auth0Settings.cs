@@ -30,6 +30,15 @@ internal sealed class Auth0Settings
         return audience == Options.Audience ? Scopes.Merge(Options.Scope, api.Scope) : api.Scope ?? "";
     }
 
+    private string[] RoutePaths => field ??= [Routes.Login, Routes.Callback, Routes.Logout, Routes.Profile, Routes.AccessToken, Routes.BackchannelLogout];
+
+    public bool IsAuth0Route(Microsoft.AspNetCore.Http.PathString path)
+    {
+        foreach (var route in RoutePaths)
+            if (path.Equals(route, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
+
     /// <summary>The configured base address of a declared API, after environment overrides.</summary>
     public Uri? ApiBaseAddress(string apiName) =>
         Options.Apis.FirstOrDefault(a => a.Name == apiName)?.BaseAddress is { } url ? new Uri(url, UriKind.Absolute) : null;

@@ -53,7 +53,10 @@ internal sealed class CookieCrypto
     /// Decrypts a cookie value. Returns null for anything that is not a valid, unexpired JWE under our key: tampered,
     /// truncated, foreign, expired or not-yet-valid values are all "no cookie", never an exception.
     /// </summary>
-    public byte[]? Decrypt(string? value, long nowEpoch)
+    public byte[]? Decrypt(string? value, long nowEpoch) => Decrypt(value, nowEpoch, ClockToleranceSeconds);
+
+    /// <summary>As <see cref="Decrypt(string?, long)"/> with an explicit tolerance on exp/nbf (sessions use none).</summary>
+    public byte[]? Decrypt(string? value, long nowEpoch, long toleranceSeconds)
     {
         if (string.IsNullOrEmpty(value) || value.Length > MaxCookieChars) return null;
         var span = value.AsSpan();
@@ -99,7 +102,7 @@ internal sealed class CookieCrypto
             {
                 return null;
             }
-            return HasValidTimes(plaintext, nowEpoch) ? plaintext : null;
+            return HasValidTimes(plaintext, nowEpoch, toleranceSeconds) ? plaintext : null;
         }
         finally { ArrayPool<byte>.Shared.Return(ct); }
     }
@@ -128,7 +131,7 @@ internal sealed class CookieCrypto
         catch (JsonException) { return false; }
     }
 
-    private static bool HasValidTimes(ReadOnlySpan<byte> plaintext, long now)
+    private static bool HasValidTimes(ReadOnlySpan<byte> plaintext, long now, long tolerance)
     {
         try
         {
@@ -142,13 +145,13 @@ internal sealed class CookieCrypto
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var exp)) return false;
-                    if (exp <= now - ClockToleranceSeconds) return false;
+                    if (exp <= now - tolerance) return false;
                 }
                 else if (reader.ValueTextEquals("nbf"))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var nbf)) return false;
-                    if (nbf > now + ClockToleranceSeconds) return false;
+                    if (nbf > now + tolerance) return false;
                 }
                 else
                 {

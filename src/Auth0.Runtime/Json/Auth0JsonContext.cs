@@ -13,4 +13,5 @@ namespace Auth0.Minimal.Json;
 [JsonSerializable(typeof(AccessTokenResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class Auth0JsonContext : JsonSerializerContext;

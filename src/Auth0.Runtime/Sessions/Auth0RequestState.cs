@@ -1,28 +1,42 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Auth0.Minimal.Configuration;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Auth0.Minimal.Sessions;
 
 /// <summary>
-/// Per-request session state: the session is read and decrypted at most once, changes are visible to the rest
-/// of the request, and cookies are written once when the response starts.
+/// Per-request session state: the session is read (decrypted, or fetched from the store) at most once, changes
+/// are visible to the rest of the request, and the cookie is written once when the response starts.
 /// </summary>
-internal sealed class Auth0RequestState
+internal sealed partial class Auth0RequestState
 {
     private readonly HttpContext _context;
-    private readonly SessionCookieStore _store;
+    private readonly SessionCookieStore _cookies;
+    private readonly ISessionStore? _store;
+    private readonly LogoutRegistry _logouts;
+    private readonly Auth0Settings _settings;
+    private readonly TimeProvider _time;
     private bool _loaded;
     private Auth0Session? _session;
-    private bool _invalidCookie;
+    private string? _sessionId;
     private SessionChange _change;
+    private bool _isNew;
+    private bool _committed;
     private bool _flushRegistered;
 
     private enum SessionChange { None, Write, Delete }
 
-    private Auth0RequestState(HttpContext context, SessionCookieStore store)
+    private Auth0RequestState(HttpContext context, IServiceProvider services)
     {
         _context = context;
-        _store = store;
+        _cookies = services.GetRequiredService<SessionCookieStore>();
+        _store = services.GetService<ISessionStore>();
+        _logouts = services.GetRequiredService<LogoutRegistry>();
+        _settings = services.GetRequiredService<Auth0Settings>();
+        _time = services.GetRequiredService<TimeProvider>();
     }
 
     public ResponseCookieJar Cookies { get; } = new();
@@ -30,37 +44,79 @@ internal sealed class Auth0RequestState
     /// <summary>Set when the response carries session data and must not be cached.</summary>
     public bool NoCache { get; set; }
 
+    public bool IsLoaded => _loaded;
+
     public static Auth0RequestState For(HttpContext context)
     {
         var state = context.Features.Get<Auth0RequestState>();
         if (state is null)
         {
-            state = new Auth0RequestState(context, context.RequestServices.GetRequiredService<SessionCookieStore>());
+            state = new Auth0RequestState(context, context.RequestServices);
             context.Features.Set(state);
         }
         return state;
     }
 
+    /// <summary>The session once loaded. Loads it synchronously for cookie sessions; a store needs <see cref="GetSessionAsync"/>.</summary>
     public Auth0Session? Session
     {
         get
         {
-            if (!_loaded)
-            {
-                _loaded = true;
-                _session = _store.Read(_context.Request, out var hadCookies);
-                // A cookie we cannot read (tampered, truncated, wrong key, expired) is cleared, not kept around.
-                _invalidCookie = _session is null && hadCookies;
-                if (_invalidCookie) MarkDirty(SessionChange.Delete);
-            }
-            return _session;
+            if (_loaded) return _session;
+            if (_store is not null || _logouts.IsActive)
+                throw new InvalidOperationException("The Auth0 session is not loaded yet; use GetAuth0SessionAsync() (it needs the session store).");
+            return GetSessionAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
     }
 
+    public async ValueTask<Auth0Session?> GetSessionAsync(CancellationToken ct)
+    {
+        if (_loaded) return _session;
+        var request = _context.Request;
+        Auth0Session? session;
+        bool hadCookies;
+        if (_store is null)
+        {
+            session = _cookies.Read(request, out hadCookies);
+        }
+        else
+        {
+            _sessionId = _cookies.ReadSessionId(request, out hadCookies);
+            session = _sessionId is null ? null : await _store.GetAsync(_sessionId, ct).ConfigureAwait(false);
+            if (session is not null && !_cookies.IsWithinLifetime(session)) session = null;
+        }
+        if (session is not null && await _logouts.IsLoggedOutAsync(session, ct).ConfigureAwait(false)) session = null;
+
+        if (_loaded) return _session; // loaded meanwhile by a Save/Delete
+        _loaded = true;
+        _session = session;
+        // A cookie we cannot use (tampered, truncated, wrong key, expired, logged out) is cleared, not kept around.
+        if (session is null && hadCookies) MarkDirty(SessionChange.Delete);
+        return session;
+    }
+
+    /// <summary>Saves changes to the current session (written once, when the response starts).</summary>
     public void Save(Auth0Session session)
     {
         _loaded = true;
         _session = session;
+        MarkDirty(SessionChange.Write);
+        NoCache = true;
+    }
+
+    /// <summary>Saves a session created by a login: a store gets a new id, and the old one is deleted.</summary>
+    public void SaveNew(Auth0Session session)
+    {
+        _isNew = true;
+        Save(session);
+    }
+
+    /// <summary>Re-issues the cookie of a session used by this request, so its inactivity timer starts again.</summary>
+    public void Touch()
+    {
+        if (_session is null || _change != SessionChange.None || !_settings.Options.Session.Rolling) return;
+        // The Auth0 routes decide themselves whether they write (the access-token route only when tokens changed).
+        if (_settings.IsAuth0Route(_context.Request.Path)) return;
         MarkDirty(SessionChange.Write);
         NoCache = true;
     }
@@ -75,6 +131,7 @@ internal sealed class Auth0RequestState
     private void MarkDirty(SessionChange change)
     {
         _change = change;
+        _committed = false;
         EnsureFlush();
     }
 
@@ -82,26 +139,80 @@ internal sealed class Auth0RequestState
     {
         if (_flushRegistered) return;
         _flushRegistered = true;
-        _context.Response.OnStarting(static s => ((Auth0RequestState)s).Flush(), this);
+        _context.Response.OnStarting(static s => ((Auth0RequestState)s).FlushAsync(), this);
     }
 
-    private Task Flush()
+    /// <summary>
+    /// Performs pending store writes now, so a handler can report a store failure itself; cookies still go out when
+    /// the response starts.
+    /// </summary>
+    public async Task CommitAsync(CancellationToken ct)
     {
+        if (_committed || _change == SessionChange.None) return;
         var requestCookies = _context.Request.Cookies;
-        switch (_change)
+        if (_store is null)
         {
-            case SessionChange.Write when _session is not null:
-                _store.Write(_session, requestCookies, Cookies);
-                break;
-            case SessionChange.Delete:
-                _store.Delete(requestCookies, Cookies);
-                break;
+            if (_change == SessionChange.Write && _session is not null) _cookies.Write(_session, requestCookies, Cookies);
+            else if (_change == SessionChange.Delete) _cookies.Delete(requestCookies, Cookies);
+        }
+        else
+        {
+            await CommitToStoreAsync(requestCookies, ct).ConfigureAwait(false);
+        }
+        _committed = true;
+    }
+
+    private async Task CommitToStoreAsync(IRequestCookieCollection requestCookies, CancellationToken ct)
+    {
+        var store = _store!;
+        var existingId = _sessionId ?? _cookies.ReadSessionId(_context.Request, out _);
+        if (_change == SessionChange.Delete || _session is null)
+        {
+            if (existingId is not null) await store.DeleteAsync(existingId, ct).ConfigureAwait(false);
+            _cookies.Delete(requestCookies, Cookies);
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var maxAge = _cookies.MaxAgeSeconds(_session, now.ToUnixTimeSeconds());
+        var expiresAt = now.AddSeconds(maxAge);
+        if (_isNew || existingId is null)
+        {
+            // A new id at every login: a session id planted before login is worthless afterwards.
+            if (existingId is not null) await store.DeleteAsync(existingId, ct).ConfigureAwait(false);
+            _sessionId = NewSessionId();
+            await store.SetAsync(_sessionId, _session, expiresAt, ct).ConfigureAwait(false);
+        }
+        else if (!await store.UpdateAsync(existingId, _session, expiresAt, ct).ConfigureAwait(false))
+        {
+            // Logged out meanwhile (back-channel or another tab): do not bring the session back.
+            _session = null;
+            _cookies.Delete(requestCookies, Cookies);
+            return;
+        }
+        _cookies.WriteSessionId(_sessionId!, maxAge, requestCookies, Cookies);
+    }
+
+    private async Task FlushAsync()
+    {
+        try
+        {
+            await CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The response is already on its way; the session change is lost, the request is not.
+            LogCommitFailed(_context.RequestServices.GetRequiredService<ILogger<Auth0RequestState>>(), ex.GetType().Name);
         }
         _change = SessionChange.None;
         Cookies.WriteTo(_context.Response);
         if (NoCache) CacheHeaders.Apply(_context.Response);
-        return Task.CompletedTask;
     }
+
+    private static string NewSessionId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Saving the session failed: {Error}")]
+    private static partial void LogCommitFailed(ILogger logger, string error);
 }
 
 internal static class CacheHeaders

@@ -25,6 +25,21 @@ public sealed class Auth0Session
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "user", "tokenSet", "accessTokens", "internal", "exp", "connectionTokenSets" };
+
+    /// <summary>A custom top-level field (nextjs-auth0 apps store e.g. <c>updatedAt</c> this way).</summary>
+    public JsonElement? GetField(string name) => Extra is not null && Extra.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>Sets a custom top-level field; it survives every round trip of the session.</summary>
+    public void SetField(string name, JsonElement value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (Reserved.Contains(name)) throw new ArgumentException($"'{name}' is part of the session itself, not a custom field.", nameof(name));
+        (Extra ??= new Dictionary<string, JsonElement>(StringComparer.Ordinal))[name] = value;
+    }
+
+    public bool RemoveField(string name) => Extra?.Remove(name) == true;
 }
 
 public sealed class TokenSet

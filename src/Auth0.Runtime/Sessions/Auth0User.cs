@@ -35,12 +35,13 @@ public sealed class Auth0User
     public string? GetString(string claim) =>
         Claims.TryGetValue(claim, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    /// <summary>Keeps only <see cref="DefaultIdTokenClaims"/>.</summary>
-    public static Auth0User FilterDefaultIdTokenClaims(IReadOnlyDictionary<string, JsonElement> claims)
+    /// <summary>Keeps only <see cref="DefaultIdTokenClaims"/> (plus <paramref name="alsoKeep"/>).</summary>
+    public static Auth0User FilterDefaultIdTokenClaims(IReadOnlyDictionary<string, JsonElement> claims, IEnumerable<string>? alsoKeep = null)
     {
+        var extra = alsoKeep as ISet<string> ?? (alsoKeep is null ? null : new HashSet<string>(alsoKeep, StringComparer.Ordinal));
         var kept = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var (name, value) in claims)
-            if (DefaultIdTokenClaims.Contains(name)) kept[name] = value;
+            if (DefaultIdTokenClaims.Contains(name) || extra?.Contains(name) == true) kept[name] = value;
         return new Auth0User(kept);
     }
 }

@@ -58,12 +58,67 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     public bool HasAnySessionCookie(IRequestCookieCollection cookies) =>
         cookies.ContainsKey(CookieName) || ChunkNames(cookies).Any();
 
+    /// <summary>
+    /// Decrypts a session cookie. Expiry is exact here (the cookie's exp already is the inactivity deadline), and the
+    /// absolute lifetime counts from login however often the session was rolled.
+    /// </summary>
     public Auth0Session? Decode(string? raw)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var plaintext = settings.Crypto.Decrypt(raw, now);
+        var plaintext = settings.Crypto.Decrypt(raw, now, toleranceSeconds: 0);
         if (plaintext is null) return null;
-        return Deserialize(plaintext);
+        var session = Deserialize(plaintext);
+        return session is not null && IsWithinLifetime(session) ? session : null;
+    }
+
+    public bool IsWithinLifetime(Auth0Session session)
+    {
+        if (session.Internal.CreatedAt is not { } createdAt) return true;
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        return createdAt + (long)settings.Options.Session.AbsoluteDuration.TotalSeconds > now;
+    }
+
+    /// <summary>With a session store the cookie holds only <c>{"id": "&lt;32 hex&gt;"}</c>, encrypted, never chunked.</summary>
+    public string? ReadSessionId(HttpRequest request, out bool hadSessionCookies)
+    {
+        hadSessionCookies = HasAnySessionCookie(request.Cookies);
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        foreach (var candidate in RawValues(request, CookieName))
+        {
+            var plaintext = settings.Crypto.Decrypt(candidate, now, toleranceSeconds: 0);
+            if (plaintext is null) continue;
+            try
+            {
+                var reader = new Utf8JsonReader(plaintext);
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) continue;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("id"))
+                    {
+                        reader.Read();
+                        var id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                        if (id is { Length: 32 } && id.All(char.IsAsciiHexDigitLower)) return id;
+                        break;
+                    }
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            catch (JsonException) { }
+            catch (InvalidOperationException) { }
+        }
+        return null;
+    }
+
+    /// <summary>Writes the id cookie of a stored session (always with Max-Age: a store session outlives the browser session).</summary>
+    public void WriteSessionId(string id, long maxAge, IRequestCookieCollection requestCookies, ResponseCookieJar jar)
+    {
+        var nowOffset = time.GetUtcNow();
+        var payload = System.Text.Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\"}");
+        var value = settings.Crypto.Encrypt(payload, nowOffset.ToUnixTimeSeconds() + maxAge);
+        var cookie = settings.SessionCookie;
+        jar.Set(cookie, CookieName, value, maxAge, nowOffset);
+        foreach (var name in ChunkNames(requestCookies).Take(MaxDeletions)) jar.Delete(cookie, name, nowOffset);
     }
 
     internal static Auth0Session? Deserialize(byte[] plaintext)
@@ -136,8 +191,9 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     {
         var opts = settings.Options.Session;
         var absolute = (long)opts.AbsoluteDuration.TotalSeconds;
-        if (!opts.Rolling) return absolute;
         var createdAt = session.Internal.CreatedAt ?? now;
+        // Unlike nextjs-auth0, a non-rolling session also ends at createdAt + absolute, not a full period after each write.
+        if (!opts.Rolling) return Math.Max(0, createdAt + absolute - now);
         var expiresAt = Math.Min(now + (long)opts.InactivityDuration.TotalSeconds, createdAt + absolute);
         return Math.Max(0, expiresAt - now);
     }

@@ -22,10 +22,12 @@ public sealed partial class Auth0TokenService
     private readonly RefreshCoordinator _coordinator;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly SessionFinalizer _finalizer;
 
     internal Auth0TokenService(Auth0Settings settings, TokenEndpointClient tokens, IdTokenValidator idTokens,
-        RefreshCoordinator coordinator, TimeProvider time, ILogger<Auth0TokenService> logger)
+        RefreshCoordinator coordinator, TimeProvider time, ILogger<Auth0TokenService> logger, SessionFinalizer finalizer)
     {
+        _finalizer = finalizer;
         _settings = settings;
         _tokens = tokens;
         _idTokens = idTokens;
@@ -45,7 +47,7 @@ public sealed partial class Auth0TokenService
         ArgumentNullException.ThrowIfNull(context);
         options ??= new AccessTokenOptions();
         var state = Auth0RequestState.For(context);
-        var session = state.Session
+        var session = await state.GetSessionAsync(ct).ConfigureAwait(false)
             ?? throw new AccessTokenException(Auth0ErrorCodes.MissingSession, "The user does not have an active session.");
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
 
@@ -223,7 +225,10 @@ public sealed partial class Auth0TokenService
             throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The refreshed ID token is for another user.",
                 new OAuth2Exception("invalid_id_token", "sub changed", 200));
         session.TokenSet.IdToken = idToken;
-        session.User = Auth0User.FilterDefaultIdTokenClaims(claims);
+        session.User = new Auth0User(claims);
+        var finalized = await _finalizer.FinalizeAsync(session, idToken).ConfigureAwait(false);
+        session.User = finalized.User;
+        session.Extra = finalized.Extra;
     }
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Debug, Message = "Refreshing the access token for {Audience}")]

@@ -35,6 +35,30 @@ public sealed class IdpFixture : IAsyncLifetime
         (await http.PostAsJsonAsync(Issuer + "__test/revoke-refresh-tokens", new { sub })).EnsureSuccessStatusCode();
     }
 
+    public async Task SetBackchannelLogoutUriAsync(string? uri)
+    {
+        using var http = new HttpClient();
+        (await http.PostAsJsonAsync(Issuer + "__test/backchannel-logout-uri", new { uri })).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Ends the user's sessions at the provider, which then POSTs logout tokens to the registered app.</summary>
+    public async Task<System.Text.Json.JsonElement> LogoutUserAsync(string sub)
+    {
+        using var http = new HttpClient();
+        var response = await http.PostAsJsonAsync(Issuer + "__test/logout-user", new { sub });
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+    }
+
+    /// <summary>A logout token with exactly these claims, signed by the provider (or not, or with an unknown key).</summary>
+    public async Task<string> SignLogoutTokenAsync(object claims, string alg = "RS256", string? kid = null, object? header = null)
+    {
+        using var http = new HttpClient();
+        var response = await http.PostAsJsonAsync(Issuer + "__test/sign-logout-token", new { claims, alg, kid, header });
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
     public async Task SetFaultsAsync(object faults)
     {
         using var http = new HttpClient();

@@ -30,9 +30,13 @@ public sealed class TestApp : IAsyncDisposable
     public string BaseUrl { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestApp> StartAsync(IdpFixture idp, Action<Dictionary<string, string?>>? configure = null)
+    /// <summary>The port a later app should listen on to replace this one (a restart).</summary>
+    public int Port => new Uri(BaseUrl).Port;
+
+    public static async Task<TestApp> StartAsync(IdpFixture idp, Action<Dictionary<string, string?>>? configure = null,
+        Action<Auth0Options>? options = null, Action<IServiceCollection>? services = null, int? port = null)
     {
-        var port = FreePort();
+        port ??= FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -49,7 +53,8 @@ public sealed class TestApp : IAsyncDisposable
         configure?.Invoke(values);
         builder.Configuration.AddInMemoryCollection(values);
         builder.WebHost.UseUrls(baseUrl);
-        builder.Services.AddAuth0Generated(builder.Configuration);
+        services?.Invoke(builder.Services);
+        builder.Services.AddAuth0Generated(builder.Configuration, options);
 
         var app = builder.Build();
         app.MapAuth0Generated();
@@ -57,6 +62,23 @@ public sealed class TestApp : IAsyncDisposable
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
         app.MapGet("/plain", () => Results.Text("plain"));
+        app.MapGet("/session/field", async (HttpContext context) =>
+        {
+            var session = await context.GetAuth0SessionAsync();
+            return Results.Text(session?.GetField("updatedAt")?.GetString() ?? "(none)");
+        });
+        app.MapPost("/session/touch", async (HttpContext context) =>
+        {
+            try
+            {
+                await context.UpdateAuth0SessionAsync(s => s.SetField("updatedAt", System.Text.Json.JsonDocument.Parse("\"2026-12-03\"").RootElement.Clone()));
+                return Results.Text("updated:" + (context.GetAuth0Session()!.GetField("updatedAt")?.GetString()));
+            }
+            catch (Auth0Exception ex)
+            {
+                return Results.Text(ex.Code, statusCode: 401);
+            }
+        });
         app.MapGet("/orders", async (OrdersApiHttpClient orders) => Results.Text(await orders.Client.GetStringAsync("api/orders"), "application/json"))
             .RequireAuth0Session();
         app.MapGet("/orders/elsewhere", async (OrdersApiHttpClient orders) =>
