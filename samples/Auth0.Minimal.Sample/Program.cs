@@ -66,6 +66,10 @@ app.MapGet("/api/orders", async (OrdersApiHttpClient orders, CancellationToken c
         {
             return Results.Json(new ApiError("orders_api_unavailable", "The Orders API could not be reached."), SampleJsonContext.Default.ApiError, statusCode: 502);
         }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return Results.Json(new ApiError("orders_api_timeout", "The Orders API did not answer in time."), SampleJsonContext.Default.ApiError, statusCode: 504);
+        }
     })
     .RequireAuth0Session();
 

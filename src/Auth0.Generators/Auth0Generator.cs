@@ -8,7 +8,8 @@ namespace Auth0.Generators
 {
     /// <summary>
     /// Generates the Auth0 routes, <c>AddAuth0Generated</c> and <c>MapAuth0Generated</c> from the class marked [Auth0Config],
-    /// and a token client (plus an HttpClient when it has a base address) for each [Auth0Api] on it.
+    /// a token client (plus an HttpClient when it has a base address) for each [Auth0Api] on it, and a typed accessor for
+    /// each [Auth0Claim] on it.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed class Auth0Generator : IIncrementalGenerator
@@ -57,6 +58,13 @@ namespace Auth0.Generators
                     : null)
                 .WithTrackingName(TrackingNames.ServicesFile);
             context.RegisterSourceOutput(servicesFile, ServicesEmitter.Emit);
+
+            // Like the API types, the claim accessors do not refer to the configuration class, so they are emitted
+            // even when it has errors.
+            var claimsFile = generation
+                .Select(static (model, _) => model.ClaimsFile)
+                .WithTrackingName(TrackingNames.ClaimsFile);
+            context.RegisterSourceOutput(claimsFile, ClaimsEmitter.Emit);
 
             // Partial API types the app declares itself (so ASP.NET's request delegate generator can see them).
             var declaredApiTypes = context.SyntaxProvider

@@ -91,6 +91,30 @@ namespace Auth0.Generators
             "The value of '{0}' in [Auth0Api] is not a compile-time constant; use a literal or a 'const' so it is known while compiling",
             "The source generator reads [Auth0Api] while compiling, so every argument must be a constant.");
 
+        public static readonly DiagnosticDescriptor UnsupportedClaimType = Create(
+            "AUTH0015",
+            "Unsupported Auth0 claim type",
+            "The claim '{0}' is declared as '{1}', which has no typed accessor; use string, bool, int, long, double or string[]",
+            "The generated accessor reads the claim's JSON value without reflection, which is only done for these types.");
+
+        public static readonly DiagnosticDescriptor DuplicateClaim = Create(
+            "AUTH0016",
+            "Duplicate Auth0 claim or claim accessor",
+            "The claim '{0}' {1}; declare each claim once, and give each [Auth0Claim] a Name of its own",
+            "Each claim gets the generated members Get<Name> and <Name>Claim, so claims and their names must be unique.");
+
+        public static readonly DiagnosticDescriptor InvalidClaimName = Create(
+            "AUTH0017",
+            "Auth0 claim is empty or its accessor name is not a C# identifier",
+            "The claim {0} {1}; a claim must not be empty, and its Name must be a C# identifier such as 'Roles', because it names the generated members Get<Name> and <Name>Claim",
+            "The accessor is named after the claim's last path segment or its Name, so that must make a valid identifier.");
+
+        public static readonly DiagnosticDescriptor NonConstantClaimArgument = Create(
+            "AUTH0018",
+            "Auth0 claim argument must be a constant",
+            "The value of '{0}' in [Auth0Claim] is not a compile-time constant; use a literal, a 'const' or typeof(...) so it is known while compiling",
+            "The source generator reads [Auth0Claim] while compiling, so every argument must be a constant.");
+
         public static DiagnosticDescriptor GetById(string id) => id switch
         {
             "AUTH0001" => ClassNotPartial,
@@ -107,6 +131,10 @@ namespace Auth0.Generators
             "AUTH0012" => InvalidApiName,
             "AUTH0013" => InvalidApiBaseAddress,
             "AUTH0014" => NonConstantApiArgument,
+            "AUTH0015" => UnsupportedClaimType,
+            "AUTH0016" => DuplicateClaim,
+            "AUTH0017" => InvalidClaimName,
+            "AUTH0018" => NonConstantClaimArgument,
             _ => throw new System.ArgumentOutOfRangeException(nameof(id), id, "Unknown Auth0 diagnostic id."),
         };
 

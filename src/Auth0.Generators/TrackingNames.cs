@@ -13,12 +13,13 @@ namespace Auth0.Generators
         public const string EndpointsFile = "Auth0.EndpointsFile";
         public const string ServicesFile = "Auth0.ServicesFile";
         public const string ApiFiles = "Auth0.ApiFiles";
+        public const string ClaimsFile = "Auth0.ClaimsFile";
 
         /// <summary>Every name above.</summary>
         public static readonly string[] All =
         {
             ConfigClasses, AllConfigClasses, Selection, Diagnostics, RoutesFile, EndpointsFile, ServicesFile, ApiFiles,
-            AllDeclaredApiTypes, ApiFilesToEmit,
+            AllDeclaredApiTypes, ApiFilesToEmit, ClaimsFile,
         };
     
         /// <summary>Each partial I*ApiTokenClient / *ApiHttpClient type the app declares.</summary>

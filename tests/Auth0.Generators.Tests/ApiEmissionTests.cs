@@ -46,10 +46,10 @@ public class ApiEmissionTests
         Assert.Contains(
             "/// <summary>HttpClient for the Orders API at https://orders.example.com/: sends only the Orders API token, only to that origin.</summary>",
             orders);
-        Assert.Contains("public sealed partial class OrdersApiHttpClient\n", orders);
+        Assert.Contains("public sealed partial class OrdersApiHttpClient : global::Auth0.Minimal.Http.Auth0ApiHttpClient\n", orders);
         Assert.Contains("public const string ClientName = \"Auth0.Api.Orders\";", orders);
         Assert.Contains("public OrdersApiHttpClient(global::System.Net.Http.HttpClient client)", orders);
-        Assert.Contains("public global::System.Net.Http.HttpClient Client { get; }", orders);
+        Assert.Contains(": base(client)", orders);
     }
 
     [Fact]
@@ -206,7 +206,7 @@ public class ApiEmissionTests
         Assert.Contains("(audience https://orders.example.com/?q=\"a\"&amp;b=&lt;c&gt;\\d)", run.Source(OrdersFile));
 
         var (tree, model) = EmissionTests.Generated(run, OrdersFile);
-        var initializer = tree.GetRoot().DescendantNodes().OfType<ConstructorInitializerSyntax>().Single();
+        var initializer = tree.GetRoot().DescendantNodes().OfType<ConstructorInitializerSyntax>().First(); // the token client's base call
         Assert.Equal(
             ["Orders", audience, scope],
             initializer.ArgumentList.Arguments.Skip(2).Select(a => (string?)model.GetConstantValue(a.Expression).Value));

@@ -20,6 +20,21 @@ public class IncrementalTests
         }
         """;
 
+    private const string ConfigWithClaims = """
+        using Auth0.Minimal;
+
+        namespace MyApp;
+
+        [Auth0Config(LoginPath = "/signin")]
+        [Auth0Api("Orders", Audience = "https://orders.example.com", Scope = "read:orders", BaseAddress = "https://orders.example.com/")]
+        [Auth0Claim("https://example.com/roles", typeof(string[]))]
+        [Auth0Claim("https://example.com/is_admin", typeof(bool), Name = "IsAdmin")]
+        internal partial class Auth0Setup
+        {
+            public static int Value() => 1;
+        }
+        """;
+
     [Fact]
     public void FirstRun_TracksEveryStep()
     {
@@ -205,6 +220,135 @@ public class IncrementalTests
         AssertCachedOrUnchanged(Outputs(result, TrackingNames.EndpointsFile));
         Assert.Equal(
             ["Auth0.Api.Billing.g.cs", "Auth0.Endpoints.g.cs", "Auth0.Services.g.cs", "Auth0Config.Routes.g.cs"],
+            result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void FirstRunWithClaims_EmitsTheClaimsFile()
+    {
+        var run = GeneratorHarness.Run(ConfigWithClaims, Sources.Program);
+
+        var claims = Assert.IsType<ClaimsFileModel>(Assert.Single(Outputs(run.Result, TrackingNames.ClaimsFile)).Value);
+        Assert.Equal(
+            [new ClaimModel("https://example.com/roles", "Roles", ClaimValueType.StringArray), new ClaimModel("https://example.com/is_admin", "IsAdmin", ClaimValueType.Boolean)],
+            claims.Claims);
+        Assert.Contains("Auth0.Claims.g.cs", run.HintNames);
+    }
+
+    [Theory]
+    [InlineData("/src/Other.cs")]
+    [InlineData("/src/File1.cs")]
+    [InlineData("/src/File0.cs")]
+    public void UnrelatedEditsWithClaims_KeepEverythingCached(string path)
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithClaims, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = path switch
+        {
+            "/src/Other.cs" => compilation.AddSyntaxTrees(GeneratorHarness.Parse("namespace MyApp; internal static class Other { }", path)),
+            "/src/File1.cs" => Edit(compilation, path, "return value + 1;", "return value + 2;"),
+            _ => Edit(compilation, path, "=> 1;", "=> 42;"),
+        };
+        driver = driver.RunGenerators(next);
+
+        var result = driver.GetRunResult().Results.Single();
+        AssertAllCachedOrUnchanged(result);
+        Assert.Empty(ReEmitted(result));
+    }
+
+    [Fact]
+    public void MovingTheConfigClassWithClaims_ReparsesButDoesNotReEmit()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithClaims, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "namespace MyApp;", "namespace MyApp;\n\n\n");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Contains(Outputs(result, TrackingNames.ConfigClasses), o => o.Reason == IncrementalStepRunReason.Modified);
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ClaimsFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ServicesFile));
+        Assert.Empty(ReEmitted(result));
+    }
+
+    [Fact]
+    public void EditingAClaim_ReEmitsOnlyTheClaimsAndTheServices()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithClaims, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "\"https://example.com/is_admin\"", "\"https://example.com/admin\"");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Contains(Outputs(result, TrackingNames.ConfigClasses), o => o.Reason == IncrementalStepRunReason.Modified);
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.Diagnostics));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.RoutesFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.EndpointsFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ApiFiles));
+        Assert.All(Outputs(result, TrackingNames.ClaimsFile), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.All(Outputs(result, TrackingNames.ServicesFile), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Equal([TrackingNames.ClaimsFile, TrackingNames.ServicesFile], ReEmitted(result));
+        Assert.Contains("public const string IsAdminClaim = \"https://example.com/admin\";", Source(result, "Auth0.Claims.g.cs"));
+        Assert.Contains("options.IdTokenClaimsToKeep.Add(\"https://example.com/admin\");", Source(result, "Auth0.Services.g.cs"));
+    }
+
+    [Theory]
+    [InlineData("Name = \"IsAdmin\"", "Name = \"Admin\"", "GetAdmin(")]
+    [InlineData("typeof(bool)", "typeof(string)", "string? GetIsAdmin(")]
+    public void EditingAClaimsNameOrType_ReEmitsOnlyTheClaims(string oldText, string newText, string expected)
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithClaims, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", oldText, newText);
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        // The services file holds only the claim strings, so it stays as it is.
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ServicesFile));
+        Assert.Equal([TrackingNames.ClaimsFile], ReEmitted(result));
+        Assert.Contains(expected, Source(result, "Auth0.Claims.g.cs"));
+    }
+
+    [Fact]
+    public void AddingTheFirstClaim_AddsTheClaimsFileAndReEmitsTheServices()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithMethod, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(
+            compilation,
+            "/src/File0.cs",
+            "internal partial class Auth0Setup",
+            "[Auth0Claim(\"https://example.com/roles\", typeof(string[]))]\ninternal partial class Auth0Setup");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ApiFiles));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.RoutesFile));
+        Assert.Equal([TrackingNames.ClaimsFile, TrackingNames.ServicesFile], ReEmitted(result));
+        Assert.Contains("Auth0.Claims.g.cs", result.GeneratedSources.Select(s => s.HintName));
+    }
+
+    [Fact]
+    public void BreakingTheOnlyClaim_RemovesTheClaimsFile()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithClaims, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "typeof(string[])", "typeof(float)");
+        next = Edit(next, "/src/File0.cs", "typeof(bool)", "typeof(decimal)");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Equal(["AUTH0015", "AUTH0015"], result.Diagnostics.Select(d => d.Id));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.RoutesFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ApiFiles));
+        Assert.Equal(
+            ["Auth0.Api.Orders.g.cs", "Auth0.Endpoints.g.cs", "Auth0.Services.g.cs", "Auth0Config.Routes.g.cs"],
             result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
     }
 

@@ -31,6 +31,8 @@ public class ModelShapeTests
         Assert.Contains(nameof(ConfigClassModel), names);
         Assert.Contains(nameof(RoutesModel), names);
         Assert.Contains(nameof(ApiModel), names);
+        Assert.Contains(nameof(ClaimModel), names);
+        Assert.Contains(nameof(ClaimsFileModel), names);
         Assert.Contains(nameof(LocationInfo), names);
         Assert.Contains(nameof(DiagnosticInfo), names);
         Assert.Contains("EquatableArray`1", names);
@@ -129,6 +131,44 @@ public class ModelShapeTests
         Assert.Equal([new ApiModel("Billing", "https://billing", null, null, false)], parsed.Config.Apis);
         Assert.Empty(parsed.Diagnostics);
         Assert.Equal("AUTH0010", Assert.Single(parsed.ApiDiagnostics).Id);
+    }
+
+    [Fact]
+    public void ClaimAttributes_AreParsedIntoTheModelAsPlainData()
+    {
+        var run = GeneratorHarness.Run(
+            """
+            using Auth0.Minimal;
+            namespace MyApp;
+            [Auth0Config]
+            [Auth0Claim("https://example.com/roles", typeof(string[]))]
+            [Auth0Claim("https://example.com/level", typeof(float))]
+            internal partial class Auth0Setup { }
+
+            [Auth0Claim(claim: "https://example.com/is_admin", type: typeof(bool), Name = "Admin")]
+            internal partial class Auth0Setup { }
+            """);
+
+        var parsed = run.Result.TrackedSteps[TrackingNames.ConfigClasses]
+            .SelectMany(s => s.Outputs)
+            .Select(o => Assert.IsType<ConfigParseResult>(o.Value))
+            .Single();
+
+        Assert.Equal(
+            [
+                new ClaimModel("https://example.com/roles", "Roles", ClaimValueType.StringArray),
+                new ClaimModel("https://example.com/is_admin", "Admin", ClaimValueType.Boolean),
+            ],
+            parsed.Config.Claims);
+        Assert.Empty(parsed.Diagnostics);
+        Assert.Empty(parsed.ApiDiagnostics);
+        Assert.Equal("AUTH0015", Assert.Single(parsed.ClaimDiagnostics).Id);
+
+        var seen = new HashSet<Type>();
+        foreach (var value in run.Result.TrackedSteps[TrackingNames.ClaimsFile].SelectMany(s => s.Outputs).Select(o => o.Value))
+        {
+            AssertPlainData(Assert.IsType<ClaimsFileModel>(value).GetType(), seen, nameof(ClaimsFileModel));
+        }
     }
 
     private static IEnumerable<Type> ModelAssemblyTypes() =>

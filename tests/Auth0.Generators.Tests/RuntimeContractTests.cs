@@ -29,6 +29,33 @@ public class RuntimeContractTests
         Assert.Equal(ConfigParser.ConfigAttributeMetadataName, typeof(Auth0ConfigAttribute).FullName);
         Assert.Equal(ApiParser.ApiAttributeName, typeof(Auth0ApiAttribute).Name);
         Assert.Equal(ApiParser.ApiAttributeNamespace, typeof(Auth0ApiAttribute).Namespace);
+        Assert.Equal(ClaimParser.ClaimAttributeName, typeof(Auth0ClaimAttribute).Name);
+        Assert.Equal(ClaimParser.ClaimAttributeNamespace, typeof(Auth0ClaimAttribute).Namespace);
+    }
+
+    [Fact]
+    public void ClaimAttribute_HasExactlyTheArgumentsTheGeneratorReads()
+    {
+        Assert.Equal(
+            [ClaimParser.NameProperty],
+            typeof(Auth0ClaimAttribute).GetProperties().Where(p => p.CanWrite).Select(p => p.Name));
+        var constructor = Assert.Single(typeof(Auth0ClaimAttribute).GetConstructors());
+        Assert.Equal([ClaimParser.ClaimParameter, ClaimParser.TypeParameter], constructor.GetParameters().Select(p => p.Name));
+        Assert.Equal([typeof(string), typeof(Type)], constructor.GetParameters().Select(p => p.ParameterType));
+        var usage = typeof(Auth0ClaimAttribute).GetCustomAttributes(typeof(AttributeUsageAttribute), false).Cast<AttributeUsageAttribute>().Single();
+        Assert.True(usage.AllowMultiple);
+        Assert.Equal(AttributeTargets.Class, usage.ValidOn);
+    }
+
+    [Fact]
+    public void GeneratedClaimsCode_MatchesTheRuntimeContract()
+    {
+        // The accessors read Auth0User.Claims; AddAuth0Generated adds to Auth0Options.IdTokenClaimsToKeep.
+        Assert.Equal(
+            typeof(Dictionary<string, System.Text.Json.JsonElement>),
+            typeof(Auth0User).GetProperty(nameof(Auth0User.Claims))!.PropertyType);
+        Assert.NotNull(typeof(Auth0User).GetConstructor([typeof(Dictionary<string, System.Text.Json.JsonElement>)]));
+        Assert.Equal(typeof(ISet<string>), typeof(Auth0Options).GetProperty(nameof(Auth0Options.IdTokenClaimsToKeep))!.PropertyType);
     }
 
     [Fact]

@@ -87,4 +87,43 @@ internal static class Sources
         "using Auth0.Minimal;\n\nnamespace MyApp;\n\n[Auth0Config]\n"
         + string.Concat(apiArguments.Select(a => "[Auth0Api(" + a + ")]\n"))
         + "internal partial class Auth0Setup\n{\n}\n";
+
+    /// <summary>The two-claim example: roles as a string array (derived name), an admin flag as a bool (explicit name).</summary>
+    public const string TwoClaimsConfig = """
+        using Auth0.Minimal;
+
+        namespace MyApp;
+
+        /// <summary>Auth0 settings.</summary>
+        [Auth0Config]
+        [Auth0Claim("https://example.com/roles", typeof(string[]))]
+        [Auth0Claim("https://example.com/is_admin", typeof(bool), Name = "IsAdmin")]
+        public partial class Auth0Setup
+        {
+        }
+        """;
+
+    // Uses the generated claim accessors the way an application would.
+    public const string ClaimsConsumer = """
+        using Auth0.Minimal;
+
+        namespace MyApp;
+
+        /// <summary>Reads the custom claims.</summary>
+        public static class Permissions
+        {
+            /// <summary>Whether the user may edit.</summary>
+            public static bool CanEdit(Auth0User user) =>
+                user.GetIsAdmin() == true || System.Array.IndexOf(user.GetRoles() ?? [], "editor") >= 0;
+
+            /// <summary>The claim names.</summary>
+            public static string[] Names => [Auth0SetupClaims.RolesClaim, Auth0SetupClaims.IsAdminClaim];
+        }
+        """;
+
+    /// <summary>A config whose [Auth0Claim] attributes are given as argument lists.</summary>
+    public static string ClaimConfig(params string[] claimArguments) =>
+        "using Auth0.Minimal;\n\nnamespace MyApp;\n\n[Auth0Config]\n"
+        + string.Concat(claimArguments.Select(a => "[Auth0Claim(" + a + ")]\n"))
+        + "internal partial class Auth0Setup\n{\n}\n";
 }

@@ -72,18 +72,18 @@ namespace Auth0.Generators.Emitting
                     + ": sends only the " + name + " API token, only to that origin.</summary>");
                 writer.WriteLine("/// <remarks>Registered by AddAuth0Generated as a transient service; inject it instead of the raw client.</remarks>");
                 writer.WriteLine(SourceWriter.GeneratedCodeAttribute);
-                writer.OpenBlock((model.HttpClientDeclaredByUser ? "" : model.Accessibility + " ") + "sealed partial class " + wrapper);
+                writer.OpenBlock((model.HttpClientDeclaredByUser ? "" : model.Accessibility + " ") + "sealed partial class " + wrapper + " : global::Auth0.Minimal.Http.Auth0ApiHttpClient");
                 writer.WriteLine("/// <summary>The name of the IHttpClientFactory client of the " + name + " API.</summary>");
                 writer.WriteLine("public const string ClientName = " + RoutesEmitter.Literal(HttpClientNamePrefix + name) + ";");
                 writer.WriteLine();
                 writer.WriteLine("/// <summary>Wraps the client created for the " + name + " API.</summary>");
                 writer.WriteLine("/// <param name=\"client\">The client named <see cref=\"ClientName\"/>.</param>");
-                writer.OpenBlock("public " + wrapper + "(global::System.Net.Http.HttpClient client)");
-                writer.WriteLine("Client = client ?? throw new global::System.ArgumentNullException(nameof(client));");
-                writer.CloseBlock();
-                writer.WriteLine();
-                writer.WriteLine("/// <summary>The client: its base address is the API's, and it attaches the " + name + " API access token.</summary>");
-                writer.WriteLine("public global::System.Net.Http.HttpClient Client { get; }");
+                writer.WriteLine("public " + wrapper + "(global::System.Net.Http.HttpClient client)");
+                writer.Indent();
+                writer.WriteLine(": base(client)");
+                writer.Unindent();
+                writer.WriteLine("{");
+                writer.WriteLine("}");
                 writer.CloseBlock();
             }
 

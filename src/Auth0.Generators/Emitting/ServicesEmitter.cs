@@ -6,8 +6,8 @@ using Microsoft.CodeAnalysis.Text;
 namespace Auth0.Generators.Emitting
 {
     /// <summary>
-    /// Emits <c>AddAuth0Generated</c>, which registers the runtime with the configured routes and APIs, and each API's
-    /// token client and HttpClient.
+    /// Emits <c>AddAuth0Generated</c>, which registers the runtime with the configured routes, APIs and claims to keep,
+    /// and each API's token client and HttpClient.
     /// </summary>
     internal static class ServicesEmitter
     {
@@ -15,6 +15,7 @@ namespace Auth0.Generators.Emitting
 
         private const string Extensions = "global::Auth0.Minimal.AspNetCore.Auth0ApiServiceCollectionExtensions.";
         private const string Definition = "global::Auth0.Minimal.Auth0ApiDefinition";
+        private const string KeepClaims = "KeepDeclaredClaims";
 
         public static void Emit(SourceProductionContext context, ServicesFileModel? model)
         {
@@ -65,6 +66,12 @@ namespace Auth0.Generators.Emitting
             writer.WriteLine();
             writer.WriteLine("return services;");
             writer.CloseBlock();
+            if (!model.Claims.IsEmpty)
+            {
+                writer.WriteLine();
+                WriteKeepClaims(writer, model);
+            }
+
             writer.CloseBlock();
             writer.CloseBlock();
             return writer.ToString();
@@ -92,7 +99,28 @@ namespace Auth0.Generators.Emitting
                 writer.Unindent().WriteLine("},");
             }
 
-            writer.WriteLine("configure);");
+            writer.WriteLine((model.Claims.IsEmpty ? "configure" : KeepClaims + "(configure)") + ");");
+            writer.Unindent();
+        }
+
+        // The claims are added before the app's configure runs, so the app can still remove one.
+        private static void WriteKeepClaims(SourceWriter writer, ServicesFileModel model)
+        {
+            writer.WriteLine("/// <summary>Keeps the claims declared with [Auth0Claim] in the session, then runs <paramref name=\"configure\"/>.</summary>");
+            writer.WriteLine("/// <param name=\"configure\">The application's configuration of the Auth0 options, or null.</param>");
+            writer.WriteLine("/// <returns>The configuration passed to the Auth0 runtime.</returns>");
+            writer.WriteLine("private static global::System.Action<global::Auth0.Minimal.Auth0Options> " + KeepClaims
+                + "(global::System.Action<global::Auth0.Minimal.Auth0Options>? configure) =>");
+            writer.Indent();
+            writer.WriteLine("options =>");
+            writer.WriteLine("{").Indent();
+            foreach (var claim in model.Claims)
+            {
+                writer.WriteLine("options.IdTokenClaimsToKeep.Add(" + RoutesEmitter.Literal(claim) + ");");
+            }
+
+            writer.WriteLine("configure?.Invoke(options);");
+            writer.Unindent().WriteLine("};");
             writer.Unindent();
         }
 

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace Auth0.Generators.Model
 {
     /// <summary>A type that encloses the configuration class; it needs a matching partial declaration.</summary>
@@ -16,6 +18,7 @@ namespace Auth0.Generators.Model
     /// </param>
     /// <param name="ContainingTypes">Enclosing types, outermost first.</param>
     /// <param name="Apis">The valid [Auth0Api] declarations, in source order.</param>
+    /// <param name="Claims">The valid [Auth0Claim] declarations, in source order.</param>
     internal sealed record ConfigClassModel(
         string? Namespace,
         string ClassName,
@@ -28,15 +31,18 @@ namespace Auth0.Generators.Model
         EquatableArray<ContainingTypeModel> ContainingTypes,
         RoutesModel Routes,
         EquatableArray<ApiModel> Apis,
+        EquatableArray<ClaimModel> Claims,
         LocationInfo? Location);
 
     /// <summary>The result of reading one [Auth0Config] class; diagnostics stay apart from the model.</summary>
     /// <param name="Diagnostics">Errors in the class or its routes; any of them turns the generated methods into stubs.</param>
     /// <param name="ApiDiagnostics">Errors in [Auth0Api] declarations; only the declarations at fault are left out.</param>
+    /// <param name="ClaimDiagnostics">Errors in [Auth0Claim] declarations; only the declarations at fault are left out.</param>
     internal sealed record ConfigParseResult(
         ConfigClassModel Config,
         EquatableArray<DiagnosticInfo> Diagnostics,
-        EquatableArray<DiagnosticInfo> ApiDiagnostics);
+        EquatableArray<DiagnosticInfo> ApiDiagnostics,
+        EquatableArray<DiagnosticInfo> ClaimDiagnostics);
 
     /// <summary>
     /// What the whole compilation generates: the class to emit for (null when there is none or it has
@@ -47,14 +53,19 @@ namespace Auth0.Generators.Model
     /// One entry per valid API of the first configuration class, even when that class has errors: the API types do
     /// not refer to it, and leaving them out would add errors wherever the application uses them.
     /// </param>
+    /// <param name="ClaimsFile">
+    /// The claim accessors of the first configuration class, null when it declares no valid claim; like the API
+    /// files, emitted even when that class has errors.
+    /// </param>
     internal sealed record GenerationModel(
         ConfigClassModel? Config,
         bool HasInvalidConfig,
         EquatableArray<DiagnosticInfo> Diagnostics,
-        EquatableArray<ApiFileModel> ApiFiles)
+        EquatableArray<ApiFileModel> ApiFiles,
+        ClaimsFileModel? ClaimsFile)
     {
         public static readonly GenerationModel Empty =
-            new(null, false, EquatableArray<DiagnosticInfo>.Empty, EquatableArray<ApiFileModel>.Empty);
+            new(null, false, EquatableArray<DiagnosticInfo>.Empty, EquatableArray<ApiFileModel>.Empty, null);
     }
 
     /// <summary>
@@ -79,10 +90,19 @@ namespace Auth0.Generators.Model
 
     /// <summary>The input of the services file; null <paramref name="ConfigTypeName"/> means emit a stub.</summary>
     /// <param name="Namespace">Where the generated API types are, or null for the global namespace.</param>
-    internal sealed record ServicesFileModel(string? ConfigTypeName, string? Namespace, EquatableArray<ApiModel> Apis)
+    /// <param name="Claims">
+    /// The claims declared with [Auth0Claim], kept in the session; only the claim strings, so renaming an accessor or
+    /// changing its type leaves this file as it is.
+    /// </param>
+    internal sealed record ServicesFileModel(
+        string? ConfigTypeName,
+        string? Namespace,
+        EquatableArray<ApiModel> Apis,
+        EquatableArray<string> Claims)
     {
-        public static readonly ServicesFileModel Stub = new(null, null, EquatableArray<ApiModel>.Empty);
+        public static readonly ServicesFileModel Stub = new(null, null, EquatableArray<ApiModel>.Empty, EquatableArray<string>.Empty);
 
-        public static ServicesFileModel From(ConfigClassModel config) => new(config.FullyQualifiedName, config.Namespace, config.Apis);
+        public static ServicesFileModel From(ConfigClassModel config) =>
+            new(config.FullyQualifiedName, config.Namespace, config.Apis, config.Claims.Select(c => c.Claim).ToEquatableArray());
     }
 }

@@ -356,7 +356,7 @@ namespace Auth0.Generators.Parsing
         }
 
         /// <summary>A value as a C# literal, so control characters and quotes are visible in messages.</summary>
-        private static string Display(object? value) => value switch
+        internal static string Display(object? value) => value switch
         {
             null => "null",
             string text => SymbolDisplay.FormatLiteral(text, quote: true),

@@ -63,6 +63,8 @@ namespace Auth0.Generators.Parsing
             var routes = RoutesParser.Parse(context.Attributes[0], context.SemanticModel, diagnostics, cancellationToken);
             var apiDiagnostics = new List<DiagnosticInfo>();
             var apis = ApiParser.Parse(type, context.SemanticModel, apiDiagnostics, cancellationToken);
+            var claimDiagnostics = new List<DiagnosticInfo>();
+            var claims = ClaimParser.Parse(type, context.SemanticModel, claimDiagnostics, cancellationToken);
 
             var model = new ConfigClassModel(
                 Namespace: type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString(NamespaceFormat) : null,
@@ -76,9 +78,11 @@ namespace Auth0.Generators.Parsing
                 ContainingTypes: containingTypes.ToEquatableArray(),
                 Routes: routes,
                 Apis: apis,
+                Claims: claims,
                 Location: classLocation);
 
-            return new ConfigParseResult(model, diagnostics.ToEquatableArray(), apiDiagnostics.ToEquatableArray());
+            return new ConfigParseResult(
+                model, diagnostics.ToEquatableArray(), apiDiagnostics.ToEquatableArray(), claimDiagnostics.ToEquatableArray());
         }
 
         private static string GetKeyword(TypeDeclarationSyntax declaration) => declaration switch

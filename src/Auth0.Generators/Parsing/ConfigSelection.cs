@@ -26,25 +26,28 @@ namespace Auth0.Generators.Parsing
             var primary = ordered[0];
             var diagnostics = new List<DiagnosticInfo>(primary.Diagnostics);
             diagnostics.AddRange(primary.ApiDiagnostics);
+            diagnostics.AddRange(primary.ClaimDiagnostics);
             foreach (var other in ordered.Skip(1))
             {
                 diagnostics.AddRange(other.Diagnostics);
 
                 // Two attributed parts of one partial class are a compiler error (CS0579), not a second class;
-                // both parts see the same [Auth0Api] attributes, so their errors are reported once.
+                // both parts see the same [Auth0Api] and [Auth0Claim] attributes, so their errors are reported once.
                 if (other.Config.FullyQualifiedName != primary.Config.FullyQualifiedName)
                 {
                     diagnostics.AddRange(other.ApiDiagnostics);
+                    diagnostics.AddRange(other.ClaimDiagnostics);
                     diagnostics.Add(DiagnosticInfo.Create(
                         Diagnostics.MultipleConfigClasses, other.Config.Location, other.Config.DisplayName, primary.Config.DisplayName));
                 }
             }
 
-            // Emitting for a class with errors would add compiler errors that hide the real cause. [Auth0Api]
-            // errors only leave out the APIs at fault, which the parser has already done.
+            // Emitting for a class with errors would add compiler errors that hide the real cause. [Auth0Api] and
+            // [Auth0Claim] errors only leave out the declarations at fault, which the parsers have already done.
             var isValid = primary.Diagnostics.IsEmpty;
             var apiFiles = primary.Config.Apis.Select(api => ApiFileModel.From(primary.Config, api)).ToEquatableArray();
-            return new GenerationModel(isValid ? primary.Config : null, !isValid, diagnostics.ToEquatableArray(), apiFiles);
+            var claimsFile = primary.Config.Claims.IsEmpty ? null : ClaimsFileModel.From(primary.Config);
+            return new GenerationModel(isValid ? primary.Config : null, !isValid, diagnostics.ToEquatableArray(), apiFiles, claimsFile);
         }
     }
 }

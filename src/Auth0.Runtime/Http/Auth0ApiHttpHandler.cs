@@ -14,12 +14,7 @@ public sealed class Auth0ApiHttpHandler(IAuth0ApiTokenClient tokens, Uri baseAdd
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var uri = request.RequestUri ?? throw new Auth0TokenOriginException($"A request to the {tokens.ApiName} API needs a URI.");
-        if (!uri.IsAbsoluteUri) uri = new Uri(baseAddress, uri);
-        if (!SameOrigin(uri, baseAddress))
-            throw new Auth0TokenOriginException(
-                $"Refusing to send the {tokens.ApiName} API access token to {uri.GetLeftPart(UriPartial.Authority)}: this client only calls {baseAddress.GetLeftPart(UriPartial.Authority)}.");
-
+        EnsureOrigin(request);
         var token = await tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
         Authorize(request, token);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -29,8 +24,18 @@ public sealed class Auth0ApiHttpHandler(IAuth0ApiTokenClient tokens, Uri baseAdd
         response.Dispose();
         token = await tokens.GetAccessTokenAsync(forceRefresh: true, cancellationToken).ConfigureAwait(false);
         using var retry = Clone(request);
+        EnsureOrigin(retry);
         Authorize(retry, token);
         return await base.SendAsync(retry, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void EnsureOrigin(HttpRequestMessage request)
+    {
+        var uri = request.RequestUri ?? throw new Auth0TokenOriginException($"A request to the {tokens.ApiName} API needs a URI.");
+        if (!uri.IsAbsoluteUri) uri = new Uri(baseAddress, uri);
+        if (!SameOrigin(uri, baseAddress))
+            throw new Auth0TokenOriginException(
+                $"Refusing to send the {tokens.ApiName} API access token to {uri.GetLeftPart(UriPartial.Authority)}: this client only calls {baseAddress.GetLeftPart(UriPartial.Authority)}.");
     }
 
     private static void Authorize(HttpRequestMessage request, AccessTokenResult token) =>

@@ -26,7 +26,13 @@ public static class Auth0ApiServiceCollectionExtensions
     {
         var fallback = new Uri(defaultBaseAddress, UriKind.Absolute);
         Uri BaseAddress(IServiceProvider sp) => sp.GetRequiredService<Configuration.Auth0Settings>().ApiBaseAddress(apiName) ?? fallback;
-        return services.AddHttpClient(HttpClientName(apiName), (sp, client) => client.BaseAddress = BaseAddress(sp))
-            .AddHttpMessageHandler(sp => new Auth0ApiHttpHandler(sp.GetRequiredService<TClient>(), BaseAddress(sp)));
+        return services.AddHttpClient(HttpClientName(apiName), (sp, client) =>
+            {
+                client.BaseAddress = BaseAddress(sp);
+                client.Timeout = TimeSpan.FromSeconds(30);
+            })
+            .AddHttpMessageHandler(sp => new Auth0ApiHttpHandler(sp.GetRequiredService<TClient>(), BaseAddress(sp)))
+            // A redirect must never carry the token (or the retry after a 401) to another origin: redirects are the caller's call.
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
     }
 }

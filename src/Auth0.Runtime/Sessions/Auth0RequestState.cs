@@ -17,6 +17,7 @@ internal sealed partial class Auth0RequestState
     private readonly SessionCookieStore _cookies;
     private readonly ISessionStore? _store;
     private readonly LogoutRegistry _logouts;
+    private readonly Tokens.RefreshCoordinator _coordinator;
     private readonly Auth0Settings _settings;
     private readonly TimeProvider _time;
     private bool _loaded;
@@ -35,6 +36,7 @@ internal sealed partial class Auth0RequestState
         _cookies = services.GetRequiredService<SessionCookieStore>();
         _store = services.GetService<ISessionStore>();
         _logouts = services.GetRequiredService<LogoutRegistry>();
+        _coordinator = services.GetRequiredService<Tokens.RefreshCoordinator>();
         _settings = services.GetRequiredService<Auth0Settings>();
         _time = services.GetRequiredService<TimeProvider>();
     }
@@ -90,6 +92,8 @@ internal sealed partial class Auth0RequestState
         if (_loaded) return _session; // loaded meanwhile by a Save/Delete
         _loaded = true;
         _session = session;
+        // The cookie missed a refresh-token rotation (a lost or overtaken response): write the successor back now.
+        if (session is not null && _coordinator.Heal(session)) Save(session);
         // A cookie we cannot use (tampered, truncated, wrong key, expired, logged out) is cleared, not kept around.
         if (session is null && hadCookies) MarkDirty(SessionChange.Delete);
         return session;

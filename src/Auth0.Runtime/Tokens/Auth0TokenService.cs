@@ -92,24 +92,28 @@ public sealed partial class Auth0TokenService
         // A global refresh keeps the session's own scope unless the caller asked for more; an API refresh names its scope.
         var sendScope = isGlobal ? (string.IsNullOrEmpty(options.Scope) ? null : scope) : (string.IsNullOrEmpty(scope) ? null : scope);
         var sendAudience = isGlobal ? (audience is null ? null : audience) : audience;
-        var response = await RefreshAsync(refreshToken, sendAudience, sendScope, ct).ConfigureAwait(false);
+        var response = await RefreshAsync(refreshToken, sendAudience, sendScope, options.ForceRefresh, ct).ConfigureAwait(false);
         now = _time.GetUtcNow().ToUnixTimeSeconds();
 
+        // The rotated refresh token is saved whatever happens next; the newest known one, should this response be late.
+        tokenSet.RefreshToken = _coordinator.Latest(string.IsNullOrEmpty(response.RefreshToken) ? refreshToken : response.RefreshToken);
+        state.Save(session);
         if (!string.IsNullOrEmpty(response.IdToken)) await ApplyIdTokenAsync(session, response.IdToken, ct).ConfigureAwait(false);
-        var newRefresh = string.IsNullOrEmpty(response.RefreshToken) ? _coordinator.Latest(refreshToken) : response.RefreshToken;
         var newExpiresAt = response.ExpiresIn is { } seconds ? now + seconds : (long?)null;
         var tokenType = response.TokenType?.ToLowerInvariant();
 
         if (isGlobal)
         {
+            // A narrower one-off scope is handed out but not kept as the session's token: it would make every
+            // later default request look unsatisfied and refresh again.
+            if (sendScope is not null && !Scopes.Covers(sendScope, tokenSet.RequestedScope ?? _settings.ScopeFor(audience ?? tokenSet.Audience ?? configAudience)))
+                return new AccessTokenResult(response.AccessToken!, newExpiresAt ?? 0, response.Scope ?? sendScope, tokenType, tokenSet.Audience ?? audience);
             tokenSet.AccessToken = response.AccessToken;
             tokenSet.ExpiresAt = newExpiresAt;
             tokenSet.Scope = response.Scope ?? tokenSet.Scope;
             if (sendScope is not null) tokenSet.RequestedScope = sendScope;
             tokenSet.Audience ??= audience;
             tokenSet.TokenType = tokenType;
-            tokenSet.RefreshToken = newRefresh;
-            state.Save(session);
             return new AccessTokenResult(tokenSet.AccessToken!, newExpiresAt ?? 0, tokenSet.Scope, tokenType, tokenSet.Audience);
         }
 
@@ -130,8 +134,6 @@ public sealed partial class Auth0TokenService
         existing.ExpiresAt = newExpiresAt;
         existing.Scope = granted;
         existing.TokenType = tokenType;
-        tokenSet.RefreshToken = newRefresh;
-        state.Save(session);
         return new AccessTokenResult(existing.AccessToken!, newExpiresAt ?? 0, existing.Scope, tokenType, audience);
     }
 
@@ -156,13 +158,13 @@ public sealed partial class Auth0TokenService
         return best;
     }
 
-    private async Task<TokenEndpointResponse> RefreshAsync(string sessionRefreshToken, string? audience, string? scope, CancellationToken ct)
+    private async Task<TokenEndpointResponse> RefreshAsync(string sessionRefreshToken, string? audience, string? scope, bool force, CancellationToken ct)
     {
         // The coordinator re-reads first: a refresh on another request may already have rotated this refresh token.
         var refreshToken = _coordinator.Latest(sessionRefreshToken);
         try
         {
-            return await _coordinator.RefreshAsync(sessionRefreshToken, audience, scope, rt => PostRefreshAsync(rt, audience, scope)).ConfigureAwait(false);
+            return await _coordinator.RefreshAsync(sessionRefreshToken, audience, scope, rt => PostRefreshAsync(rt, audience, scope), force).ConfigureAwait(false);
         }
         catch (OAuth2Exception ex) when (ex.Error == "invalid_grant" && _coordinator.Latest(sessionRefreshToken) is var latest && latest != refreshToken)
         {
@@ -194,6 +196,12 @@ public sealed partial class Auth0TokenService
             LogRefreshFailed(_logger, PlainResponses.Sanitize(ex.Error, 64));
             throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.", ex);
         }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Auth0Exception)
+        {
+            LogRefreshFailed(_logger, ex.GetType().Name);
+            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.",
+                new OAuth2Exception("request_failed", ex.Message, 0));
+        }
     }
 
     // Not tied to one request's cancellation: other requests may be waiting on this call.
@@ -204,7 +212,7 @@ public sealed partial class Auth0TokenService
         if (audience is not null) form.Add(new("audience", audience));
         form.Add(new("refresh_token", refreshToken));
         form.Add(new("grant_type", "refresh_token"));
-        LogRefreshing(_logger, audience ?? "(login audience)");
+        LogRefreshing(_logger, audience is null ? "(login audience)" : PlainResponses.Sanitize(audience, 200));
         return _tokens.PostAsync(form, CancellationToken.None);
     }
 
@@ -219,6 +227,11 @@ public sealed partial class Auth0TokenService
         {
             throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The identity provider returned an invalid ID token on refresh.",
                 new OAuth2Exception("invalid_id_token", ex.Message, 200));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Auth0Exception && !ct.IsCancellationRequested)
+        {
+            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The identity provider's signing keys could not be fetched to check the refreshed ID token.",
+                new OAuth2Exception("request_failed", ex.Message, 0));
         }
         var sub = claims.TryGetValue("sub", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         if (sub != session.User.Sub)

@@ -15,10 +15,18 @@ internal sealed class RefreshCoordinator(TimeProvider time)
 {
     /// <summary>How long a completed refresh is remembered for late callers holding the old cookie.</summary>
     internal static readonly TimeSpan RecentWindow = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How long a rotation is remembered, so a cookie that missed it (a response lost, or overtaken by a slower one)
+    /// is healed instead of replaying a spent refresh token. Bounded by <see cref="MaxRotations"/>.
+    /// </summary>
+    internal static readonly TimeSpan RotationWindow = TimeSpan.FromDays(1);
+    private const int MaxRotations = 50_000;
     private const int MaxRotationHops = 8;
 
     private readonly ConcurrentDictionary<string, Lazy<Task<TokenEndpointResponse>>> _inFlight = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (TokenEndpointResponse Response, DateTimeOffset At)> _recent = new(StringComparer.Ordinal);
+    // Results by the refresh token that was spent, and (Successor = true) by the token it was rotated to: a cookie healed
+    // to the successor still holds the old access token and should get the same result, unless it forces a refresh.
+    private readonly ConcurrentDictionary<string, (TokenEndpointResponse Response, DateTimeOffset At, bool Successor)> _recent = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Successor, DateTimeOffset At)> _rotations = new(StringComparer.Ordinal);
     // Striped so memory stays fixed however many sessions refresh; unrelated sessions rarely share a stripe.
     private readonly SemaphoreSlim[] _gates = Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
@@ -27,13 +35,26 @@ internal sealed class RefreshCoordinator(TimeProvider time)
     /// <summary>Number of callers that joined a refresh already in flight or reused a recent one.</summary>
     public long SharedCount => Interlocked.Read(ref _shared);
 
+    /// <summary>
+    /// Replaces a session's refresh token with its newest known successor (the cookie missed a rotation); true when it
+    /// changed, so the caller saves the session.
+    /// </summary>
+    public bool Heal(Auth0Session session)
+    {
+        if (_rotations.IsEmpty || session.TokenSet.RefreshToken is not { } current) return false;
+        var latest = Latest(current);
+        if (latest == current) return false;
+        session.TokenSet.RefreshToken = latest;
+        return true;
+    }
+
     /// <summary>The newest refresh token known to have replaced <paramref name="refreshToken"/>.</summary>
     public string Latest(string refreshToken)
     {
         var now = time.GetUtcNow();
         for (var hop = 0; hop < MaxRotationHops; hop++)
         {
-            if (!_rotations.TryGetValue(Hash(refreshToken), out var next) || now - next.At > RecentWindow) break;
+            if (!_rotations.TryGetValue(Hash(refreshToken), out var next) || now - next.At > RotationWindow) break;
             refreshToken = next.Successor;
         }
         return refreshToken;
@@ -44,11 +65,11 @@ internal sealed class RefreshCoordinator(TimeProvider time)
     /// sharing the call and its result with every other caller of the same refresh.
     /// </summary>
     public async Task<TokenEndpointResponse> RefreshAsync(string sessionRefreshToken, string? audience, string? scope,
-        Func<string, Task<TokenEndpointResponse>> refresh)
+        Func<string, Task<TokenEndpointResponse>> refresh, bool force = false)
     {
-        if (TryRecent(sessionRefreshToken, audience, scope, out var recent)) return recent;
+        if (TryRecent(sessionRefreshToken, audience, scope, !force, out var recent)) return recent;
         var refreshToken = Latest(sessionRefreshToken);
-        if (refreshToken != sessionRefreshToken && TryRecent(refreshToken, audience, scope, out recent)) return recent;
+        if (refreshToken != sessionRefreshToken && TryRecent(refreshToken, audience, scope, !force, out recent)) return recent;
 
         var key = Key(refreshToken, audience, scope);
         var created = new Lazy<Task<TokenEndpointResponse>>(() => RunAsync(key, refreshToken, audience, scope, refresh), LazyThreadSafetyMode.ExecutionAndPublication);
@@ -57,9 +78,10 @@ internal sealed class RefreshCoordinator(TimeProvider time)
         return await lazy.Value.ConfigureAwait(false);
     }
 
-    private bool TryRecent(string refreshToken, string? audience, string? scope, out TokenEndpointResponse response)
+    private bool TryRecent(string refreshToken, string? audience, string? scope, bool includeSuccessors, out TokenEndpointResponse response)
     {
-        if (_recent.TryGetValue(Key(refreshToken, audience, scope), out var entry) && time.GetUtcNow() - entry.At <= RecentWindow)
+        if (_recent.TryGetValue(Key(refreshToken, audience, scope), out var entry) && time.GetUtcNow() - entry.At <= RecentWindow
+            && (includeSuccessors || !entry.Successor))
         {
             Interlocked.Increment(ref _shared);
             response = entry.Response;
@@ -87,14 +109,17 @@ internal sealed class RefreshCoordinator(TimeProvider time)
                         refreshToken = latest;
                         continue;
                     }
-                    if (TryRecent(refreshToken, audience, scope, out var recent)) return recent;
+                    if (TryRecent(refreshToken, audience, scope, includeSuccessors: false, out var recent)) return recent;
 
                     var response = await refresh(refreshToken).ConfigureAwait(false);
                     var at = time.GetUtcNow();
-                    _recent[key] = (response, at);
-                    _recent[Key(refreshToken, audience, scope)] = (response, at);
+                    _recent[key] = (response, at, false);
+                    _recent[Key(refreshToken, audience, scope)] = (response, at, false);
                     if (!string.IsNullOrEmpty(response.RefreshToken) && response.RefreshToken != refreshToken)
+                    {
                         _rotations[Hash(refreshToken)] = (response.RefreshToken, at);
+                        _recent.TryAdd(Key(response.RefreshToken, audience, scope), (response, at, true));
+                    }
                     Prune(at);
                     return response;
                 }
@@ -112,10 +137,13 @@ internal sealed class RefreshCoordinator(TimeProvider time)
 
     private void Prune(DateTimeOffset now)
     {
-        if (_recent.Count + _rotations.Count < 1024) return;
-        foreach (var (k, v) in _recent) if (now - v.At > RecentWindow) _recent.TryRemove(k, out _);
-        foreach (var (k, v) in _rotations)
-            if (now - v.At > RecentWindow) _rotations.TryRemove(k, out _);
+        if (_recent.Count >= 1024)
+            foreach (var (k, v) in _recent) if (now - v.At > RecentWindow) _recent.TryRemove(k, out _);
+        if (_rotations.Count < MaxRotations) return;
+        foreach (var (k, v) in _rotations) if (now - v.At > RotationWindow) _rotations.TryRemove(k, out _);
+        // Still full: forget the oldest half rather than grow without bound.
+        if (_rotations.Count >= MaxRotations)
+            foreach (var (k, _) in _rotations.OrderBy(r => r.Value.At).Take(MaxRotations / 2).ToList()) _rotations.TryRemove(k, out _);
     }
 
     private static string Key(string refreshToken, string? audience, string? scope) => Hash(refreshToken) + "\n" + audience + "\n" + scope;

@@ -33,9 +33,11 @@ public class LoginFlowTests(IdpFixture idp)
             Assert.Equal("Alice Example", user.RootElement.GetProperty("name").GetString());
             Assert.Equal("alice@example.com", user.RootElement.GetProperty("email").GetString());
             Assert.Equal("org_123", user.RootElement.GetProperty("org_id").GetString());
-            Assert.False(user.RootElement.TryGetProperty("nonce", out _)); // only the default claims are kept
+            Assert.False(user.RootElement.TryGetProperty("nonce", out _)); // only the default and declared claims are kept
+            Assert.Equal(JsonValueKind.Array, user.RootElement.GetProperty("https://example.com/roles").ValueKind);
         }
 
+        Assert.Equal("admin,reader", await (await browser.GetAsync(app.BaseUrl + "/roles")).Content.ReadAsStringAsync());
         var me = await browser.GetAsync(app.BaseUrl + "/api/me");
         Assert.Equal(HttpStatusCode.OK, me.StatusCode);
         Assert.Contains("auth0|alice", await me.Content.ReadAsStringAsync());

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Web;
 using Auth0.Minimal.Crypto;
 using Auth0.Minimal.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Auth0.Minimal.Tests.Flows;
 
@@ -199,6 +200,75 @@ public class TokenFlowTests(IdpFixture idp)
         {
             await idp.SetFaultsAsync(new { refreshDelayMs = (int?)null });
         }
+    }
+
+    [Fact]
+    public async Task A_one_off_narrower_scope_does_not_make_later_default_requests_refresh()
+    {
+        var (app, browser) = await SignedIn(accessTokenTtl: 2);
+        await using var _ = app;
+        using var __ = browser;
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await idp.ResetStatsAsync();
+        var narrow = await browser.GetAsync(app.BaseUrl + "/auth/access-token?scope=openid&mergeScopes=false");
+        Assert.Equal(HttpStatusCode.OK, narrow.StatusCode);
+        // The narrow token is not kept as the session's token: one default refresh, then the cached token.
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(app.BaseUrl + "/auth/access-token")).StatusCode);
+        Assert.Equal(2, (await idp.StatsAsync()).GetProperty("refreshTokenRequests").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_cookie_that_missed_a_rotation_is_healed_instead_of_replaying_the_spent_refresh_token()
+    {
+        var clock = new FakeTime();
+        await idp.SetFaultsAsync(new { accessTokenTtl = 2 });
+        await using var app = await TestApp.StartAsync(idp, services: s => s.AddSingleton<TimeProvider>(clock));
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app);
+        await idp.SetFaultsAsync(new { accessTokenTtl = (int?)null });
+        var stale = string.Join("; ", browser.AppCookies(app.BaseUrl).Select(c => $"{c.Name}={c.Value}"));
+
+        clock.Advance(TimeSpan.FromSeconds(5)); // the login token has expired
+        await idp.ResetStatsAsync();
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(app.BaseUrl + "/auth/access-token")).StatusCode);
+
+        // Long after: a tab whose cookie never got the rotated refresh token (its response was lost).
+        clock.Advance(TimeSpan.FromMinutes(2)); // past the window in which the recorded result is simply handed out
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, app.BaseUrl + "/auth/access-token");
+        request.Headers.Add("Cookie", stale);
+        var response = await http.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var stats = await idp.StatsAsync();
+        Assert.Equal(2, stats.GetProperty("refreshTokenRequests").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(app.BaseUrl + "/token/orders")).StatusCode); // the family is alive
+    }
+
+    [Fact]
+    public async Task The_api_client_never_follows_a_redirect_to_another_origin_with_the_token()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await using var other = await MiniServer.StartAsync(context =>
+        {
+            seen.Add(context.Request.Headers.Authorization.ToString());
+            context.Response.StatusCode = 401;
+            return Task.CompletedTask;
+        });
+        await using var api = await MiniServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = 302;
+            context.Response.Headers.Location = other.BaseUrl + "/steal";
+            return Task.CompletedTask;
+        });
+        await using var app = await TestApp.StartAsync(idp, v => v["ORDERS_API_URL"] = api.BaseUrl + "/");
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app);
+
+        var response = await browser.GetAsync(app.BaseUrl + "/orders");
+
+        Assert.Empty(seen);
+        Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]

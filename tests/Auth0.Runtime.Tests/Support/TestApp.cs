@@ -13,6 +13,7 @@ namespace Auth0.Minimal.Tests.Support;
 [Auth0Config]
 [Auth0Api("Orders", Audience = "https://orders.example.com", Scope = "read:orders", BaseAddress = "https://orders.example.com/")]
 [Auth0Api("Analytics", Audience = "https://analytics.example.com", Scope = "read:analytics")]
+[Auth0Claim("https://example.com/roles", typeof(string[]))]
 public partial class TestAuthConfig;
 
 /// <summary>A real Kestrel app on 127.0.0.1 wired exactly as a user would: AddAuth0Generated + MapAuth0Generated.</summary>
@@ -62,6 +63,8 @@ public sealed class TestApp : IAsyncDisposable
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
         app.MapGet("/plain", () => Results.Text("plain"));
+        app.MapGet("/roles", (HttpContext context) => Results.Text(string.Join(",", context.GetAuth0Session()!.User.GetRoles() ?? ["(none)"])))
+            .RequireAuth0Session();
         app.MapGet("/session/field", async (HttpContext context) =>
         {
             var session = await context.GetAuth0SessionAsync();
