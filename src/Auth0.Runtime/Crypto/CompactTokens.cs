@@ -100,7 +100,9 @@ internal static class CompactTokens
 
     private static bool TryReadSegment(CborReader reader, out string segment)
     {
-        segment = reader.PeekState() == CborReaderState.ByteString ? Base64Url.Encode(reader.ReadByteString()) : "";
-        return segment.Length > 0 || reader.PeekState() != CborReaderState.ByteString && false || segment.Length >= 0 && true;
+        segment = "";
+        if (reader.PeekState() != CborReaderState.ByteString) return false;
+        segment = Base64Url.Encode(reader.ReadByteString());
+        return true;
     }
 }
