@@ -66,6 +66,7 @@ internal static class Auth0ConfigurationBinder
         cookie.Path = Read("CookiePath", "AUTH0_COOKIE_PATH") ?? cookie.Path;
         if (ReadBool(Read("CookieSecure", "AUTH0_COOKIE_SECURE"), "AUTH0_COOKIE_SECURE", errors) is { } secure) cookie.Secure = secure;
         if (ReadBool(Read("CookieTransient", "AUTH0_COOKIE_TRANSIENT"), "AUTH0_COOKIE_TRANSIENT", errors) is { } transient) cookie.Transient = transient;
+        if (ReadBool(Read("CookieCompact", "AUTH0_COOKIE_COMPACT"), "AUTH0_COOKIE_COMPACT", errors) is { } compact) cookie.Compact = compact;
         var sameSite = Read("CookieSameSite", "AUTH0_COOKIE_SAME_SITE");
         if (sameSite is not null)
         {

@@ -91,6 +91,11 @@ public sealed class SessionCookieOptions
     public Microsoft.AspNetCore.Http.SameSiteMode SameSite { get; set; } = Microsoft.AspNetCore.Http.SameSiteMode.Lax;
     /// <summary>A browser-session cookie without Max-Age. Env: AUTH0_COOKIE_TRANSIENT.</summary>
     public bool Transient { get; set; }
+    /// <summary>
+    /// Write the compact format (CBOR in COSE_Encrypt0 with AES-256-GCM, JWTs as raw bytes): about 30% smaller cookies
+    /// with tokens, but not readable by nextjs-auth0. Both formats are always read. Env: AUTH0_COOKIE_COMPACT.
+    /// </summary>
+    public bool Compact { get; set; }
 }
 
 public sealed class TransactionCookieOptions

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Formats.Cbor;
+using System.Text;
 
 namespace Auth0.Minimal.Crypto;
 
@@ -47,7 +48,7 @@ internal static class CompactTokens
             writer.WriteEndArray();
             return true;
         }
-        finally { ArrayPool<byte>.Shared.Return(buffer); }
+        finally { ArrayPool<byte>.Shared.Return(buffer, clearArray: true); }
     }
 
     // Decodes one segment and checks that encoding the bytes again gives exactly the same characters (so no padding,
@@ -67,8 +68,13 @@ internal static class CompactTokens
         _ => 5,
     } + length;
 
-    /// <summary>True when the reader is at a value <see cref="TryRead"/> accepts.</summary>
-    public static bool IsAt(CborReader reader) => reader.PeekState() is CborReaderState.TextString or CborReaderState.StartArray;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Reads a definite-length text string, refusing invalid UTF-8 (the payload is read in lax mode, which keeps
+    /// duplicate JSON member names but would otherwise let bad UTF-8 through as U+FFFD).
+    /// </summary>
+    internal static string ReadText(CborReader reader) => StrictUtf8.GetString(reader.ReadDefiniteLengthTextStringBytes().Span);
 
     /// <summary>Reads a string written by <see cref="Write"/>; false for anything else.</summary>
     public static bool TryRead(CborReader reader, out string value)
@@ -77,7 +83,7 @@ internal static class CompactTokens
         switch (reader.PeekState())
         {
             case CborReaderState.TextString:
-                value = reader.ReadTextString();
+                value = ReadText(reader);
                 return true;
             case CborReaderState.StartArray:
                 if (reader.ReadStartArray() != 3) return false;

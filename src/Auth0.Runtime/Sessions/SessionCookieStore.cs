@@ -11,6 +11,8 @@ namespace Auth0.Minimal.Sessions;
 /// </summary>
 internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider time)
 {
+    private readonly Crypto.CompactSessionFormat _compact = new(settings.Options.Secret!);
+
     internal const int MaxChunkSize = 3500;
 
     private string CookieName => settings.Options.Session.Cookie.Name;
@@ -65,6 +67,9 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     public Auth0Session? Decode(string? raw)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
+        // Both formats are always readable, so switching the option logs nobody out.
+        if (Crypto.CompactSessionFormat.IsCompact(raw))
+            return _compact.Open(raw!, now) is { } compact && IsWithinLifetime(compact) ? compact : null;
         var plaintext = settings.Crypto.Decrypt(raw, now, toleranceSeconds: 0);
         if (plaintext is null) return null;
         var session = Deserialize(plaintext);
@@ -209,8 +214,9 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         var nowOffset = time.GetUtcNow();
         var now = nowOffset.ToUnixTimeSeconds();
         var maxAge = MaxAgeSeconds(session, now);
-        var json = JsonSerializer.SerializeToUtf8Bytes(session, Auth0JsonContext.Default.Auth0Session);
-        var value = settings.Crypto.Encrypt(json, now + maxAge);
+        var value = settings.Options.Session.Cookie.Compact
+            ? _compact.Seal(session, now + maxAge)
+            : settings.Crypto.Encrypt(JsonSerializer.SerializeToUtf8Bytes(session, Auth0JsonContext.Default.Auth0Session), now + maxAge);
         var cookie = settings.SessionCookie;
         long? cookieMaxAge = settings.Options.Session.Cookie.Transient ? null : maxAge;
 

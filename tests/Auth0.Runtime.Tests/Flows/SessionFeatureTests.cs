@@ -201,6 +201,29 @@ public class SessionFeatureTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task The_compact_format_is_smaller_for_a_real_login_and_either_setting_reads_both()
+    {
+        async Task<(int Size, string Cookies)> LoginWith(bool compact)
+        {
+            await using var app = await TestApp.StartAsync(idp, v => v["AUTH0_COOKIE_COMPACT"] = compact ? "true" : "false");
+            using var browser = new TestBrowser();
+            await browser.LoginAsync(app, "big", "big-password");
+            var cookies = browser.AppCookies(app.BaseUrl);
+            return (cookies.Sum(c => c.Value.Length), string.Join("; ", cookies.Select(c => $"{c.Name}={c.Value}")));
+        }
+
+        var jwe = await LoginWith(compact: false);
+        var compact = await LoginWith(compact: true);
+        Assert.True(compact.Size <= jwe.Size * 0.8, $"compact {compact.Size} vs JWE {jwe.Size}");
+
+        // A JWE-configured app still reads the compact cookie (and the other way round), so switching logs nobody out.
+        await using var reader = await TestApp.StartAsync(idp, v => v["AUTH0_COOKIE_COMPACT"] = "false");
+        Assert.Equal(HttpStatusCode.OK, (await GetWithCookies(reader, "/api/me", compact.Cookies)).StatusCode);
+        await using var compactReader = await TestApp.StartAsync(idp, v => v["AUTH0_COOKIE_COMPACT"] = "true");
+        Assert.Equal(HttpStatusCode.OK, (await GetWithCookies(compactReader, "/api/me", jwe.Cookies)).StatusCode);
+    }
+
+    [Fact]
     public async Task The_testing_helper_makes_a_cookie_the_app_accepts()
     {
         await using var app = await TestApp.StartAsync(idp);
