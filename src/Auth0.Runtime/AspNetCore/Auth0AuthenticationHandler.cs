@@ -65,6 +65,9 @@ internal sealed class Auth0AuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        // An unreachable session store is not "signed out": say so, and keep the cookie.
+        if (Auth0RequestState.For(Context).StoreFailed)
+            return PlainResponses.JsonErrorAsync(Context, 503, "session_store_unavailable", "The session store is unavailable.");
         if (Context.GetEndpoint()?.Metadata.GetMetadata<Auth0LoginRedirectMetadata>() is not null)
         {
             var original = Request.PathBase + Request.Path + Request.QueryString;

@@ -360,7 +360,13 @@ internal sealed partial class Auth0Endpoints(
     public async Task ProfileAsync(HttpContext context)
     {
         var requestState = Auth0RequestState.For(context);
-        var session = await requestState.GetSessionAsync(context.RequestAborted);
+        Auth0Session? session;
+        try { session = await requestState.GetSessionAsync(context.RequestAborted); }
+        catch (SessionStoreUnavailableException)
+        {
+            await PlainResponses.TextAsync(context, 503, "The session store is unavailable. Try again.", "session_store_unavailable");
+            return;
+        }
         if (session is null)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -401,6 +407,11 @@ internal sealed partial class Auth0Endpoints(
             await PlainResponses.JsonErrorAsync(context, 401, ex.Code, ex.Message);
             return;
         }
+        catch (SessionStoreUnavailableException ex)
+        {
+            await PlainResponses.JsonErrorAsync(context, 503, ex.Code, ex.Message);
+            return;
+        }
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json; charset=utf-8";
@@ -423,8 +434,9 @@ internal sealed partial class Auth0Endpoints(
             return;
         }
         string body;
-        using (var reader = new StreamReader(request.Body, Encoding.UTF8))
+        try
         {
+            using var reader = new StreamReader(request.Body, Encoding.UTF8);
             var buffer = new char[MaxLogoutRequestBytes + 1];
             var read = await reader.ReadBlockAsync(buffer, context.RequestAborted);
             if (read > MaxLogoutRequestBytes)
@@ -433,6 +445,12 @@ internal sealed partial class Auth0Endpoints(
                 return;
             }
             body = new string(buffer, 0, read);
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException)
+        {
+            // A slow or broken client body: Kestrel already chose the status.
+            context.Response.StatusCode = ex is BadHttpRequestException bad ? bad.StatusCode : 400;
+            return;
         }
 
         string? token = null;
@@ -448,11 +466,10 @@ internal sealed partial class Auth0Endpoints(
             return;
         }
 
-        LogoutTokenClaims claims;
-        long issuedAt;
+        LogoutTokenValidator.Result verified;
         try
         {
-            (claims, issuedAt) = await logoutTokens.ValidateAsync(token, context.RequestAborted);
+            verified = await logoutTokens.ValidateAsync(token, context.RequestAborted);
         }
         catch (LogoutTokenException ex)
         {
@@ -468,14 +485,20 @@ internal sealed partial class Auth0Endpoints(
 
         try
         {
+            if (!await logoutTokens.TryClaimAsync(verified, context.RequestAborted))
+            {
+                await PlainResponses.TextAsync(context, 400, "The logout token was already used.", "backchannel_logout_error");
+                return;
+            }
+            // Remembered in both modes: a store session saved just after this logout (a callback in flight) is refused too.
+            await logouts.RecordAsync(verified.Claims, verified.IssuedAt, context.RequestAborted);
             if (services.GetService(typeof(ISessionStore)) is ISessionStore store)
-                await store.DeleteByLogoutTokenAsync(claims, context.RequestAborted);
-            else
-                await logouts.RecordAsync(claims, issuedAt, context.RequestAborted);
+                await store.DeleteByLogoutTokenAsync(verified.Claims, context.RequestAborted);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogStoreFailed(logger, ex.GetType().Name);
+            await logoutTokens.ReleaseAsync(verified);
             await PlainResponses.TextAsync(context, 503, "The logout could not be recorded. Retry later.", "backchannel_logout_error");
             return;
         }

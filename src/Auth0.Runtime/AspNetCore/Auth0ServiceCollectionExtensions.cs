@@ -49,7 +49,8 @@ public static class Auth0ServiceCollectionExtensions
             sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Auth0TokenService>>(),
             sp.GetRequiredService<SessionFinalizer>()));
         services.AddSingleton<SessionFinalizer>();
-        services.AddSingleton<LogoutTokenValidator>();
+        services.AddSingleton(sp => new LogoutTokenValidator(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<OidcMetadataCache>(),
+            sp.GetRequiredService<JwksCache>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()));
         services.AddSingleton(sp => new LogoutRegistry(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()));
         services.AddHttpContextAccessor();
@@ -81,6 +82,14 @@ internal sealed partial class Auth0StartupValidation(IServiceProvider services, 
         try
         {
             services.GetRequiredService<Auth0Settings>();
+            try
+            {
+                services.GetService<ISessionStore>();
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new Auth0ConfigurationException([$"The session store cannot be created: {ex.Message} (AddAuth0DistributedSessionStore needs an IDistributedCache, e.g. AddStackExchangeRedisCache)."]);
+            }
         }
         catch (Auth0ConfigurationException ex)
         {

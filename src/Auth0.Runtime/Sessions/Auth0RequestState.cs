@@ -27,6 +27,7 @@ internal sealed partial class Auth0RequestState
     private bool _isNew;
     private bool _committed;
     private bool _flushRegistered;
+    private SessionStoreUnavailableException? _loadError;
 
     private enum SessionChange { None, Write, Delete }
 
@@ -65,6 +66,7 @@ internal sealed partial class Auth0RequestState
         get
         {
             if (_loaded) return _session;
+            if (_loadError is not null) return null; // the store failed earlier in this request: anonymous, as for authentication
             if (_store is not null || _logouts.IsActive)
                 throw new InvalidOperationException("The Auth0 session is not loaded yet; use GetAuth0SessionAsync() (it needs the session store).");
             return GetSessionAsync(CancellationToken.None).GetAwaiter().GetResult();
@@ -83,8 +85,18 @@ internal sealed partial class Auth0RequestState
         }
         else
         {
+            if (_loadError is not null) throw _loadError;
             _sessionId = _cookies.ReadSessionId(request, out hadCookies);
-            session = _sessionId is null ? null : await _store.GetAsync(_sessionId, ct).ConfigureAwait(false);
+            try
+            {
+                session = _sessionId is null ? null : await _store.GetAsync(_sessionId, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Remembered, so the rest of this request does not wait on a broken store again.
+                _loadError = new SessionStoreUnavailableException(ex);
+                throw _loadError;
+            }
             if (session is not null && !_cookies.IsWithinLifetime(session)) session = null;
         }
         if (session is not null && await _logouts.IsLoggedOutAsync(session, ct).ConfigureAwait(false)) session = null;
@@ -139,6 +151,9 @@ internal sealed partial class Auth0RequestState
         EnsureFlush();
     }
 
+    /// <summary>True when the session could not be read because the store failed.</summary>
+    public bool StoreFailed => _loadError is not null;
+
     public void EnsureFlush()
     {
         if (_flushRegistered) return;
@@ -153,6 +168,7 @@ internal sealed partial class Auth0RequestState
     public async Task CommitAsync(CancellationToken ct)
     {
         if (_committed || _change == SessionChange.None) return;
+        _committed = true; // at most one attempt per change: a failing store is not retried at flush time
         var requestCookies = _context.Request.Cookies;
         if (_store is null)
         {
@@ -172,8 +188,9 @@ internal sealed partial class Auth0RequestState
         var existingId = _sessionId ?? _cookies.ReadSessionId(_context.Request, out _);
         if (_change == SessionChange.Delete || _session is null)
         {
-            if (existingId is not null) await store.DeleteAsync(existingId, ct).ConfigureAwait(false);
+            // The cookie goes first: a logout must sign the browser out even when the store is unreachable.
             _cookies.Delete(requestCookies, Cookies);
+            if (existingId is not null) await store.DeleteAsync(existingId, ct).ConfigureAwait(false);
             return;
         }
 
@@ -228,3 +245,7 @@ internal static class CacheHeaders
         response.Headers.Expires = "0";
     }
 }
+
+/// <summary>The session store could not be reached; the request is answered with 503, not 500.</summary>
+public sealed class SessionStoreUnavailableException(Exception inner)
+    : Auth0Exception("session_store_unavailable", "The session store is unavailable.", inner);

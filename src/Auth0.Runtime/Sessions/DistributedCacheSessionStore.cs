@@ -35,19 +35,21 @@ public sealed class DistributedCacheSessionStore : ISessionStore
     {
         var options = new DistributedCacheEntryOptions { AbsoluteExpiration = expiresAt };
         await _cache.SetAsync(SessionPrefix + id, Serialize(session), options, cancellationToken).ConfigureAwait(false);
-        if (session.Internal.Sid is { } sid)
-            await _cache.SetAsync(SidPrefix + sid, Encoding.ASCII.GetBytes(id), options, cancellationToken).ConfigureAwait(false);
-        if (session.User.Sub is { } sub)
-        {
-            // Read-modify-write: a lost append only means a sub-wide logout misses a session whose sid index still works.
-            var ids = await ReadIdsAsync(SubPrefix + sub, cancellationToken).ConfigureAwait(false);
-            ids.Add(id);
-            var live = new List<string>();
-            foreach (var candidate in ids.Distinct())
-                if (candidate == id || await _cache.GetAsync(SessionPrefix + candidate, cancellationToken).ConfigureAwait(false) is not null) live.Add(candidate);
-            await _cache.SetAsync(SubPrefix + sub, Encoding.ASCII.GetBytes(string.Join('\n', live)),
-                new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = _tombstoneLifetime }, cancellationToken).ConfigureAwait(false);
-        }
+        // Indexes live as long as a session can (the absolute lifetime), however often it is rolled.
+        if (session.Internal.Sid is { } sid) await AddToIndexAsync(SidPrefix + sid, id, cancellationToken).ConfigureAwait(false);
+        if (session.User.Sub is { } sub) await AddToIndexAsync(SubPrefix + sub, id, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Read-modify-write without transactions: a lost entry under concurrent logins is covered by the logout registry,
+    // which refuses every session of a logged-out sid, and every earlier session of a logged-out sub.
+    private async Task AddToIndexAsync(string key, string id, CancellationToken ct)
+    {
+        var ids = await ReadIdsAsync(key, ct).ConfigureAwait(false);
+        var live = new List<string> { id };
+        foreach (var candidate in ids.Distinct())
+            if (candidate != id && live.Count < 100 && await _cache.GetAsync(SessionPrefix + candidate, ct).ConfigureAwait(false) is not null) live.Add(candidate);
+        await _cache.SetAsync(key, Encoding.ASCII.GetBytes(string.Join('\n', live)),
+            new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = _tombstoneLifetime }, ct).ConfigureAwait(false);
     }
 
     public async Task<bool> UpdateAsync(string id, Auth0Session session, DateTimeOffset expiresAt, CancellationToken cancellationToken)
@@ -74,8 +76,12 @@ public sealed class DistributedCacheSessionStore : ISessionStore
     {
         if (claims.Sid is { } sid)
         {
-            var id = await _cache.GetAsync(SidPrefix + sid, cancellationToken).ConfigureAwait(false);
-            if (id is not null) await DeleteAsync(Encoding.ASCII.GetString(id), cancellationToken).ConfigureAwait(false);
+            foreach (var id in await ReadIdsAsync(SidPrefix + sid, cancellationToken).ConfigureAwait(false))
+            {
+                // A token naming a user only ends that user's sessions of this sid.
+                if (claims.Sub is { } expected && await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } found && found.User.Sub != expected) continue;
+                await DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+            }
             return;
         }
         if (claims.Sub is { } sub)

@@ -23,6 +23,29 @@ public static class Auth0TestSessions
         return new CookieCrypto(secret).Encrypt(json, now + (long)(lifetime ?? TimeSpan.FromHours(1)).TotalSeconds);
     }
 
+    /// <summary>
+    /// The <c>__session</c> cookie value for <paramref name="session"/> in a running app, whatever its session mode: with a
+    /// session store the session is saved there and the cookie holds its id. Pass the app's services (e.g.
+    /// <c>factory.Services</c> of a WebApplicationFactory).
+    /// </summary>
+    public static async Task<string> GenerateSessionCookieAsync(IServiceProvider appServices, Auth0Session session, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(appServices);
+        ArgumentNullException.ThrowIfNull(session);
+        var settings = (Configuration.Auth0Settings?)appServices.GetService(typeof(Configuration.Auth0Settings))
+            ?? throw new InvalidOperationException("The services are not an app that called AddAuth0Generated.");
+        var time = (TimeProvider?)appServices.GetService(typeof(TimeProvider)) ?? TimeProvider.System;
+        var now = time.GetUtcNow();
+        if (session.Internal is null || (session.Internal.Sid is null && session.Internal.CreatedAt is null))
+            session.Internal = new SessionInternal { Sid = "auth0-sid", CreatedAt = now.ToUnixTimeSeconds() };
+        if (appServices.GetService(typeof(ISessionStore)) is not ISessionStore store)
+            return GenerateSessionCookie(session, settings.Options.Secret!, time: time);
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var lifetime = settings.Options.Session.InactivityDuration;
+        await store.SetAsync(id, session, now + lifetime, cancellationToken).ConfigureAwait(false);
+        return settings.Crypto.Encrypt(System.Text.Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\"}"), now.ToUnixTimeSeconds() + (long)lifetime.TotalSeconds);
+    }
+
     /// <summary>A session for <paramref name="sub"/> with the given claims, ready for <see cref="GenerateSessionCookie"/>.</summary>
     public static Auth0Session CreateSession(string sub, string? name = null, string? email = null, string? accessToken = "test-access-token")
     {

@@ -217,6 +217,67 @@ public class RedisSessionStoreTests(IdpFixture idp, RedisFixture redis)
         Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync(app.BaseUrl + "/auth/profile")).StatusCode);
     }
 
+    [Fact]
+    public async Task The_testing_helper_works_with_the_store_and_a_logout_before_the_callback_still_wins()
+    {
+        await using var app = await StartAsync();
+        var cookie = await Auth0.Minimal.Testing.Auth0TestSessions.GenerateSessionCookieAsync(app.Services,
+            Auth0.Minimal.Testing.Auth0TestSessions.CreateSession("auth0|stored-user", "Stored"));
+        using var raw = new HttpClient(new SocketsHttpHandler { UseCookies = false });
+        using (var request = new HttpRequestMessage(HttpMethod.Get, app.BaseUrl + "/api/me"))
+        {
+            request.Headers.Add("Cookie", "__session=" + cookie);
+            var response = await raw.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("auth0|stored-user", await response.Content.ReadAsStringAsync());
+        }
+
+        // The provider logs bob out while his callback is still on its way: the session saved afterwards is refused.
+        await idp.SetBackchannelLogoutUriAsync(app.BaseUrl + "/auth/backchannel-logout");
+        try
+        {
+            using var browser = new TestBrowser();
+            var start = await browser.GetAsync(app.BaseUrl + "/auth/login");
+            var callback = await browser.CompleteIdpLoginAsync(start, app, "bob", "bob-password");
+            var result = await idp.LogoutUserAsync("auth0|bob");
+            Assert.Contains(result.GetProperty("deliveries").EnumerateArray(), d => d.GetProperty("status").GetInt32() == 204);
+            Assert.Equal(HttpStatusCode.TemporaryRedirect, (await browser.GetAsync(callback.ToString())).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync(app.BaseUrl + "/api/me")).StatusCode);
+        }
+        finally
+        {
+            await idp.SetBackchannelLogoutUriAsync(null);
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_store_is_503_not_500_and_not_signed_out()
+    {
+        await using var app = await TestApp.StartAsync(idp, services: s =>
+        {
+            s.AddStackExchangeRedisCache(o => o.Configuration = "127.0.0.1:1,abortConnect=false,connectTimeout=300,syncTimeout=300,connectRetry=0");
+            s.AddAuth0DistributedSessionStore();
+        });
+        var settings = app.Services.GetRequiredService<Configuration.Auth0Settings>();
+        var cookie = settings.Crypto.Encrypt(Encoding.UTF8.GetBytes("{\"id\":\"0123456789abcdef0123456789abcdef\"}"), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 600);
+        using var raw = new HttpClient(new SocketsHttpHandler { UseCookies = false });
+        foreach (var path in (string[])["/api/me", "/auth/profile", "/auth/access-token"])
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, app.BaseUrl + path);
+            request.Headers.Add("Cookie", "__session=" + cookie);
+            var response = await raw.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, path + ": " + (int)response.StatusCode);
+            Assert.False(response.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(h => h.Contains("Max-Age=0")), path + " cleared the cookie");
+        }
+    }
+
+    [Fact]
+    public async Task A_store_without_a_distributed_cache_stops_the_app_at_start_up()
+    {
+        var ex = await Assert.ThrowsAsync<Auth0ConfigurationException>(() => TestApp.StartAsync(idp, services: s => s.AddAuth0DistributedSessionStore()));
+        Assert.Contains("IDistributedCache", ex.Message);
+    }
+
     private static string Id(Sessions.SessionCookieStore store, string cookie)
     {
         var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
