@@ -36,7 +36,7 @@ internal sealed partial class Auth0Endpoints(
     private static readonly HashSet<string> ProtectedParameters = new(StringComparer.OrdinalIgnoreCase)
     {
         "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "state", "nonce",
-        "response_mode", "request", "request_uri", "returnTo", "challengeMode",
+        "response_mode", "request", "request_uri", "returnTo", "challengeMode", "dpop_jkt",
     };
 
     public async Task LoginAsync(HttpContext context)
@@ -121,6 +121,7 @@ internal sealed partial class Auth0Endpoints(
         Append(url, "code_challenge_method", "S256");
         Append(url, "state", state);
         Append(url, "nonce", nonce);
+        if (settings.DPoP is { } dpop) Append(url, "dpop_jkt", dpop.Key.Thumbprint);
         url.Length--; // trailing '&'
 
         var requestState = Auth0RequestState.For(context);

@@ -33,7 +33,7 @@ public static class Auth0ServiceCollectionExtensions
             foreach (var api in apis) options.Apis.Add(api);
             Auth0ConfigurationBinder.Bind(configuration, options, errors);
             configure?.Invoke(options);
-            return Auth0Settings.Create(options, routes, errors);
+            return Auth0Settings.Create(options, routes, errors, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp => sp.GetRequiredService<Auth0Settings>().Options);
         services.AddSingleton<Auth0HttpClient>();
@@ -49,6 +49,8 @@ public static class Auth0ServiceCollectionExtensions
             sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Auth0TokenService>>(),
             sp.GetRequiredService<SessionFinalizer>()));
         services.AddSingleton<SessionFinalizer>();
+        services.AddSingleton(sp => new Http.Auth0FetcherFactory(sp.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>(),
+            sp.GetRequiredService<Auth0TokenService>(), sp.GetRequiredService<Auth0Settings>()));
         services.AddSingleton(sp => new LogoutTokenValidator(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<OidcMetadataCache>(),
             sp.GetRequiredService<JwksCache>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()));
         services.AddSingleton(sp => new LogoutRegistry(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>(),
@@ -81,7 +83,8 @@ internal sealed partial class Auth0StartupValidation(IServiceProvider services, 
     {
         try
         {
-            services.GetRequiredService<Auth0Settings>();
+            var settings = services.GetRequiredService<Auth0Settings>();
+            if (settings.DPoP is not null && settings.Options.DPoPPrivateKeyPem is null) LogGeneratedDPoPKey(logger);
             try
             {
                 services.GetService<ISessionStore>();
@@ -100,6 +103,9 @@ internal sealed partial class Auth0StartupValidation(IServiceProvider services, 
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "DPoP is on without AUTH0_DPOP_PRIVATE_KEY: a key was generated for this process, so tokens bound to it stop working after a restart and are not usable by other instances. Set AUTH0_DPOP_PRIVATE_KEY and AUTH0_DPOP_PUBLIC_KEY (DPoPKeyPair.GeneratePem() makes a pair).")]
+    private static partial void LogGeneratedDPoPKey(ILogger logger);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Critical, Message = "{Message}")]
     private static partial void LogInvalid(ILogger logger, string message);

@@ -49,6 +49,21 @@ internal static class Auth0ConfigurationBinder
                 errors.Add($"AUTH0_TOKEN_REFRESH_BUFFER (Auth0:TokenRefreshBuffer): '{buffer}' is not a whole number of seconds between 0 and 86400.");
         }
 
+        if (ReadBool(Read("UseDPoP", "AUTH0_USE_DPOP"), "AUTH0_USE_DPOP", errors) is { } dpop) options.UseDPoP = dpop;
+        options.DPoPPrivateKeyPem = Read("DPoPPrivateKey", "AUTH0_DPOP_PRIVATE_KEY") ?? options.DPoPPrivateKeyPem;
+        options.DPoPPublicKeyPem = Read("DPoPPublicKey", "AUTH0_DPOP_PUBLIC_KEY") ?? options.DPoPPublicKeyPem;
+        if (ReadSeconds(Read("DPoPClockSkew", "AUTH0_DPOP_CLOCK_SKEW"), "AUTH0_DPOP_CLOCK_SKEW", errors, allowNegative: true) is { } skew) options.DPoPClockSkew = skew;
+        if (ReadSeconds(Read("DPoPClockTolerance", "AUTH0_DPOP_CLOCK_TOLERANCE"), "AUTH0_DPOP_CLOCK_TOLERANCE", errors) is { } tolerance) options.DPoPClockTolerance = tolerance;
+        var delay = Read("RetryDelay", "AUTH0_RETRY_DELAY");
+        if (delay is not null)
+        {
+            if (int.TryParse(delay.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms <= 60_000)
+                options.RetryDelay = TimeSpan.FromMilliseconds(ms);
+            else
+                errors.Add($"AUTH0_RETRY_DELAY (Auth0:RetryDelay): '{delay}' is not a number of milliseconds between 0 and 60000.");
+        }
+        if (ReadBool(Read("RetryJitter", "AUTH0_RETRY_JITTER"), "AUTH0_RETRY_JITTER", errors) is { } jitter) options.RetryJitter = jitter;
+
         var strategy = Read("LogoutStrategy", "AUTH0_LOGOUT_STRATEGY");
         if (strategy is not null)
         {
@@ -78,6 +93,16 @@ internal static class Auth0ConfigurationBinder
                 default: errors.Add($"AUTH0_COOKIE_SAME_SITE (Auth0:CookieSameSite): '{sameSite}' is not one of lax, strict, none."); break;
             }
         }
+    }
+
+    private static TimeSpan? ReadSeconds(string? value, string name, List<string> errors, bool allowNegative = false)
+    {
+        if (value is null) return null;
+        if (int.TryParse(value.Trim(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            && (allowNegative || seconds >= 0) && Math.Abs(seconds) <= 3600)
+            return TimeSpan.FromSeconds(seconds);
+        errors.Add($"{name}: '{value}' is not a whole number of seconds.");
+        return null;
     }
 
     private static bool? ReadBool(string? value, string name, List<string> errors)

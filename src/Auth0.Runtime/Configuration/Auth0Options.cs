@@ -39,6 +39,21 @@ public sealed class Auth0Options
     /// <summary>One transaction cookie per login attempt, so parallel tabs both succeed (default true).</summary>
     public bool EnableParallelTransactions { get; set; } = true;
 
+    /// <summary>Bind access tokens to this app's key with DPoP (RFC 9449). Env: AUTH0_USE_DPOP.</summary>
+    public bool UseDPoP { get; set; }
+    /// <summary>ES256 (P-256) private key, PEM (PKCS#8 or SEC1). Env: AUTH0_DPOP_PRIVATE_KEY. Without it a key is generated at start-up.</summary>
+    public string? DPoPPrivateKeyPem { get; set; }
+    /// <summary>The matching public key, PEM (SPKI); checked against the private key at start-up. Env: AUTH0_DPOP_PUBLIC_KEY.</summary>
+    public string? DPoPPublicKeyPem { get; set; }
+    /// <summary>Added to the proof's iat, for a local clock that is behind. Env: AUTH0_DPOP_CLOCK_SKEW (seconds).</summary>
+    public TimeSpan DPoPClockSkew { get; set; }
+    /// <summary>Env: AUTH0_DPOP_CLOCK_TOLERANCE (seconds, default 30, at most 300).</summary>
+    public TimeSpan DPoPClockTolerance { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Wait before the one retry after <c>use_dpop_nonce</c>. Env: AUTH0_RETRY_DELAY (milliseconds, default 100).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>Wait a random 50-100% of <see cref="RetryDelay"/>. Env: AUTH0_RETRY_JITTER (default true).</summary>
+    public bool RetryJitter { get; set; } = true;
+
     /// <summary>Refresh this long before the access token expires (default 0). Env: AUTH0_TOKEN_REFRESH_BUFFER (seconds).</summary>
     public TimeSpan TokenRefreshBuffer { get; set; } = TimeSpan.Zero;
 

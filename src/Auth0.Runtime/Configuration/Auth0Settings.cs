@@ -17,7 +17,13 @@ internal sealed class Auth0Settings
     public required string ClientSecret { get; init; }
     public required CookieCrypto Crypto { get; init; }
     public required bool SecureCookies { get; init; }
+    /// <summary>Proof builder when DPoP is on; null otherwise.</summary>
+    public DPoP.DPoPProofFactory? DPoP { get; init; }
     public string CallbackUrl => field ??= RouteUrl(Routes.Callback);
+
+    /// <summary>The wait before the one retry after use_dpop_nonce: the delay, or 50-100% of it with jitter.</summary>
+    public TimeSpan NonceRetryDelay() =>
+        Options.RetryJitter ? Options.RetryDelay * (0.5 + Random.Shared.NextDouble() * 0.5) : Options.RetryDelay;
 
     /// <summary>
     /// The scope to ask for with an audience: a declared API's scope (plus the login scope when it is the login
@@ -57,7 +63,7 @@ internal sealed class Auth0Settings
         return AppBaseUri.GetLeftPart(UriPartial.Authority) + basePath + trimmed;
     }
 
-    public static Auth0Settings Create(Auth0Options options, Auth0Routes routes, IReadOnlyList<string>? bindErrors = null)
+    public static Auth0Settings Create(Auth0Options options, Auth0Routes routes, IReadOnlyList<string>? bindErrors = null, TimeProvider? time = null)
     {
         var errors = new List<string>(bindErrors ?? []);
 
@@ -122,6 +128,29 @@ internal sealed class Auth0Settings
         }
         if (options.HttpTimeout <= TimeSpan.Zero)
             errors.Add("HttpTimeout must be positive.");
+        if (options.RetryDelay < TimeSpan.Zero)
+            errors.Add("AUTH0_RETRY_DELAY (Auth0:RetryDelay): Retry delay must be non-negative.");
+        if (options.DPoPClockTolerance < TimeSpan.Zero || options.DPoPClockTolerance > TimeSpan.FromSeconds(300))
+            errors.Add($"AUTH0_DPOP_CLOCK_TOLERANCE (Auth0:DPoPClockTolerance): {options.DPoPClockTolerance.TotalSeconds}s exceeds the maximum allowed 300s.");
+
+        DPoPKeyPair? dpopKey = null;
+        if (options.UseDPoP)
+        {
+            if (options.DPoPPrivateKeyPem is null && options.DPoPPublicKeyPem is not null)
+                errors.Add("AUTH0_DPOP_PRIVATE_KEY (Auth0:DPoPPrivateKey): missing although AUTH0_DPOP_PUBLIC_KEY is set; give both keys, or neither to generate one at start-up.");
+            else if (options.DPoPPrivateKeyPem is not null)
+            {
+                try { dpopKey = DPoPKeyPair.FromPem(options.DPoPPrivateKeyPem, options.DPoPPublicKeyPem); }
+                catch (DPoPException ex) { errors.Add("DPoP (" + ex.Code + "): " + ex.Message); }
+            }
+            else
+            {
+                dpopKey = DPoPKeyPair.Generate();
+            }
+        }
+        foreach (var api in options.Apis)
+            if (api.UseDPoP && !options.UseDPoP)
+                errors.Add($"API '{api.Name}' uses DPoP but DPoP is off: set AUTH0_USE_DPOP=true (Auth0:UseDPoP) or remove UseDPoP from its [Auth0Api].");
 
         if (errors.Count > 0)
             throw new Auth0ConfigurationException(errors);
@@ -137,6 +166,7 @@ internal sealed class Auth0Settings
             ClientSecret = options.ClientSecret!,
             Crypto = new CookieCrypto(options.Secret!),
             SecureCookies = secure,
+            DPoP = dpopKey is null ? null : new DPoP.DPoPProofFactory(dpopKey, time, options.DPoPClockSkew),
         };
     }
 

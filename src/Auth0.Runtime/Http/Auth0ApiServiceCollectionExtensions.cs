@@ -31,7 +31,12 @@ public static class Auth0ApiServiceCollectionExtensions
                 client.BaseAddress = BaseAddress(sp);
                 client.Timeout = TimeSpan.FromSeconds(30);
             })
-            .AddHttpMessageHandler(sp => new Auth0ApiHttpHandler(sp.GetRequiredService<TClient>(), BaseAddress(sp)))
+            .AddHttpMessageHandler(sp =>
+            {
+                var settings = sp.GetRequiredService<Configuration.Auth0Settings>();
+                var tokens = sp.GetRequiredService<TClient>();
+                return new Auth0ApiHttpHandler(apiName, (force, ct) => tokens.GetAccessTokenAsync(force, ct), BaseAddress(sp), settings.DPoP, settings.NonceRetryDelay);
+            })
             // A redirect must never carry the token (or the retry after a 401) to another origin: redirects are the caller's call.
             .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
     }

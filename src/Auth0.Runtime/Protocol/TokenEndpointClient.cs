@@ -23,12 +23,14 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
         form.Add(new("client_secret", settings.ClientSecret));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(settings.Options.HttpTimeout);
-        using var request = new HttpRequestMessage(HttpMethod.Post, doc.TokenEndpoint) { Content = new FormUrlEncodedContent(form) };
-        var (status, body, _) = await http.SendAsync(request, cts.Token).ConfigureAwait(false);
-
-        TokenEndpointResponse? response;
-        try { response = JsonSerializer.Deserialize(body, Auth0JsonContext.Default.TokenEndpointResponse); }
-        catch (JsonException) { response = null; }
+        var endpoint = new Uri(doc.TokenEndpoint!);
+        var (status, body, response) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
+        if (settings.DPoP is not null && IsNonceError(status, response))
+        {
+            // Exactly one retry, with the nonce the server just handed out.
+            await Task.Delay(settings.NonceRetryDelay(), cts.Token).ConfigureAwait(false);
+            (status, body, response) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
+        }
 
         if (status is < 200 or > 299 || response?.Error is not null)
             throw new OAuth2Exception(response?.Error ?? "server_error", response?.ErrorDescription ?? $"The token endpoint answered {status}.", status);
@@ -38,4 +40,20 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
             throw new OAuth2Exception("invalid_response", "The token endpoint response has an unsupported token_type.", status);
         return response;
     }
+
+    private async Task<(int Status, byte[] Body, TokenEndpointResponse? Response)> SendOnceAsync(Uri endpoint, List<KeyValuePair<string, string>> form, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
+        var dpop = settings.DPoP;
+        if (dpop is not null) request.Headers.TryAddWithoutValidation("DPoP", dpop.CreateProof("POST", endpoint, nonce: dpop.NonceFor(endpoint)));
+        var (status, body, headers) = await http.SendAsync(request, ct).ConfigureAwait(false);
+        if (dpop is not null && headers.TryGetValues("DPoP-Nonce", out var nonces)) dpop.RememberNonce(endpoint, nonces.FirstOrDefault());
+        TokenEndpointResponse? response;
+        try { response = JsonSerializer.Deserialize(body, Auth0JsonContext.Default.TokenEndpointResponse); }
+        catch (JsonException) { response = null; }
+        return (status, body, response);
+    }
+
+    private static bool IsNonceError(int status, TokenEndpointResponse? response) =>
+        status is 400 or 401 && response?.Error == "use_dpop_nonce";
 }
