@@ -168,7 +168,7 @@ function startServer(flags = ['--test-controls']) {
 // Flows
 // ---------------------------------------------------------------------------------------------
 async function authorize(base, jar, {
-  login, password, audience, scope = 'openid profile email offline_access', prompt, wrongPasswordFirst = false,
+  login, password, audience, scope = 'openid profile email offline_access', prompt, wrongPasswordFirst = false, extraParams = {},
 }) {
   const state = crypto.randomBytes(8).toString('hex');
   const nonce = crypto.randomBytes(8).toString('hex');
@@ -185,6 +185,7 @@ async function authorize(base, jar, {
   });
   if (audience) params.set('audience', audience);
   if (prompt) params.set('prompt', prompt);
+  for (const [k, v] of Object.entries(extraParams)) params.set(k, v);
 
   let res = await follow(jar, base, await request(jar, `${base}authorize?${params}`));
 
@@ -282,9 +283,347 @@ async function startBackchannelReceiver() {
   return receiver;
 }
 
+// ---------------------------------------------------------------------------------------------
+// DPoP (RFC 9449): proofs made with jose, a server started with --dpop-nonce --dpop-bound
+// ---------------------------------------------------------------------------------------------
+const sha256 = (value) => crypto.createHash('sha256').update(value).digest('base64url');
+
+async function dpopKey(alg = 'ES256') {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  return {
+    alg, privateKey, jwk, jkt: await calculateJwkThumbprint(jwk),
+  };
+}
+
+// A DPoP proof JWT: header {typ: 'dpop+jwt', alg, jwk}, claims htm, htu, jti, iat (+ nonce, ath).
+async function dpopProof(key, {
+  htm, htu, nonce, accessToken, iat, jti = crypto.randomUUID(), header = {}, signWith = key.privateKey, claims = {},
+}) {
+  const payload = { htm, htu, jti, ...claims };
+  if (nonce !== undefined) payload.nonce = nonce;
+  if (accessToken !== undefined) payload.ath = sha256(accessToken);
+  return new SignJWT(payload)
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: key.alg, jwk: key.jwk, ...header })
+    .setIssuedAt(iat)
+    .sign(signWith);
+}
+
+async function dpopTokenRequest(base, form, proof) {
+  const res = await request(null, `${base}oauth/token`, {
+    method: 'POST',
+    headers: proof ? { dpop: proof } : {},
+    form: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, ...form },
+  });
+  let body;
+  try {
+    body = JSON.parse(res.text);
+  } catch {
+    body = { raw: res.text };
+  }
+  return {
+    status: res.status, body, nonce: res.headers.get('dpop-nonce'), headers: res.headers,
+  };
+}
+
+// Token request as a careful client makes it: with the last known nonce, and one retry when the
+// server answers use_dpop_nonce. `nonces.token` is updated from every DPoP-Nonce header.
+async function dpopToken(base, key, form, nonces) {
+  const htu = `${base}oauth/token`;
+  let res = await dpopTokenRequest(base, form, await dpopProof(key, { htm: 'POST', htu, nonce: nonces.token }));
+  if (res.nonce) nonces.token = res.nonce;
+  if (res.status === 400 && res.body.error === 'use_dpop_nonce') {
+    res = await dpopTokenRequest(base, form, await dpopProof(key, { htm: 'POST', htu, nonce: nonces.token }));
+    if (res.nonce) nonces.token = res.nonce;
+  }
+  return res;
+}
+
+async function callDpopApi(base, accessToken, proof, { scheme = 'DPoP', method = 'GET', query = '' } = {}) {
+  const headers = {};
+  if (accessToken !== undefined) headers.authorization = `${scheme} ${accessToken}`;
+  if (proof !== undefined) headers.dpop = proof;
+  const res = await request(null, `${base}api/dpop/orders${query}`, { method, headers });
+  let body;
+  try {
+    body = JSON.parse(res.text);
+  } catch {
+    body = { raw: res.text };
+  }
+  return {
+    status: res.status, body, nonce: res.headers.get('dpop-nonce'), challenge: res.headers.get('www-authenticate'),
+  };
+}
+
+async function dpopSuite(base) {
+  const ordersUrl = `${base}api/dpop/orders`;
+  const tokenUrl = `${base}oauth/token`;
+  const getStats = async () => JSON.parse((await request(null, `${base}__test/stats`)).text);
+  const setFaults = (body) => request(null, `${base}__test/faults`, { method: 'POST', json: body });
+  const getFaults = async () => JSON.parse((await request(null, `${base}__test/faults`)).text);
+  const key1 = await dpopKey('ES256');
+  const key2 = await dpopKey('ES256');
+
+  const discovery = JSON.parse((await request(null, `${base}.well-known/openid-configuration`)).text);
+  check(Array.isArray(discovery.dpop_signing_alg_values_supported) && discovery.dpop_signing_alg_values_supported.includes('ES256'), 'dpop: discovery dpop_signing_alg_values_supported includes ES256', discovery.dpop_signing_alg_values_supported);
+  const startFaults = await getFaults();
+  check(startFaults.dpopNonce === true && startFaults.dpopBound === true && startFaults.alwaysUseDpopNonce === false, 'dpop: GET /__test/faults shows dpopNonce/dpopBound from the flags', startFaults);
+  check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204, 'dpop: stats reset');
+
+  // ---- login with dpop_jkt, code exchange: no proof, no nonce, then the nonce ------------
+  const jar = new CookieJar();
+  const auth = await authorize(base, jar, {
+    login: 'alice', password: 'alice-password', audience: ORDERS, extraParams: { dpop_jkt: key1.jkt },
+  });
+  const codeForm = {
+    grant_type: 'authorization_code', code: auth.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: auth.verifier,
+  };
+  const noProof = await dpopTokenRequest(base, codeForm);
+  check(noProof.status === 400 && noProof.body.error === 'invalid_dpop_proof', '--dpop-bound: code exchange without a proof -> 400 invalid_dpop_proof', noProof.body);
+  console.log(`     no proof: ${noProof.status} ${JSON.stringify(noProof.body)}`);
+
+  const first = await dpopTokenRequest(base, codeForm, await dpopProof(key1, { htm: 'POST', htu: tokenUrl }));
+  check(first.status === 400 && first.body.error === 'use_dpop_nonce' && typeof first.nonce === 'string' && first.nonce.length > 0, '--dpop-nonce: code exchange with a proof without nonce -> 400 use_dpop_nonce + DPoP-Nonce header', { status: first.status, body: first.body, nonce: first.nonce });
+  console.log(`     no nonce: ${first.status} ${JSON.stringify(first.body)} DPoP-Nonce: ${first.nonce}`);
+  const staleNonce = await dpopTokenRequest(base, codeForm, await dpopProof(key1, { htm: 'POST', htu: tokenUrl, nonce: 'not-a-server-nonce' }));
+  check(staleNonce.status === 400 && staleNonce.body.error === 'use_dpop_nonce' && staleNonce.nonce === first.nonce, '--dpop-nonce: a wrong/stale nonce -> 400 use_dpop_nonce + the current DPoP-Nonce', { status: staleNonce.status, body: staleNonce.body });
+
+  const exchanged = await dpopTokenRequest(base, codeForm, await dpopProof(key1, { htm: 'POST', htu: tokenUrl, nonce: first.nonce }));
+  must(exchanged.status === 200, 'dpop: code exchange with the nonce -> 200', exchanged.body);
+  const t = exchanged.body;
+  const at1 = decodeJwt(t.access_token);
+  check(t.token_type === 'DPoP', 'dpop: token_type DPoP', t.token_type);
+  check(at1.cnf?.jkt === key1.jkt && at1.aud === ORDERS, 'dpop: access token cnf.jkt = RFC 7638 thumbprint of the proof key', at1.cnf);
+  check(typeof t.refresh_token === 'string' && typeof t.id_token === 'string', 'dpop: refresh token and ID token issued');
+  console.log(`     success with the nonce: DPoP-Nonce header ${exchanged.nonce ? `(rotated) ${exchanged.nonce}` : 'absent (nonce still current)'}`);
+  {
+    const st = await getStats();
+    check(st.tokenRequests.authorization_code === 4 && st.dpopProofs.token === 3 && st.useDpopNonceResponses === 2, 'dpop: stats count token requests, proofs (token) and use_dpop_nonce answers', st);
+  }
+  const nonces = { token: exchanged.nonce ?? first.nonce };
+
+  // ---- dpop_jkt enforced at the code exchange ---------------------------------------------
+  // (in a session of its own: using the consumed code again revokes the whole grant)
+  {
+    const other = await authorize(base, new CookieJar(), {
+      login: 'alice', password: 'alice-password', audience: ORDERS, extraParams: { dpop_jkt: key1.jkt },
+    });
+    const form = {
+      grant_type: 'authorization_code', code: other.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: other.verifier,
+    };
+    const wrongKey = await dpopToken(base, key2, form, nonces);
+    check(wrongKey.status === 400 && wrongKey.body.error === 'invalid_grant' && /dpop_jkt/.test(wrongKey.body.error_description), 'dpop_jkt: code exchange with another key -> 400 invalid_grant', wrongKey.body);
+    const rightKeyAfter = await dpopToken(base, key1, form, nonces);
+    check(rightKeyAfter.status === 400 && rightKeyAfter.body.error === 'invalid_grant', 'dpop_jkt: the mismatch consumed the code (right key afterwards -> invalid_grant)', rightKeyAfter.body);
+    console.log(`     dpop_jkt mismatch: ${JSON.stringify(wrongKey.body)}; then: ${JSON.stringify(rightKeyAfter.body)}`);
+  }
+
+  // ---- refresh: proof required (dpop-bound), nonce handling, key not bound -------------
+  let rt = t.refresh_token;
+  let at = t.access_token;
+  {
+    const none = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt });
+    check(none.status === 400 && none.body.error === 'invalid_dpop_proof', '--dpop-bound: refresh without a proof -> 400 invalid_dpop_proof', none.body);
+    const bogus = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt }, await dpopProof(key1, { htm: 'POST', htu: tokenUrl, nonce: 'bogus' }));
+    check(bogus.status === 400 && bogus.body.error === 'use_dpop_nonce' && !!bogus.nonce, 'refresh with a wrong nonce -> 400 use_dpop_nonce + DPoP-Nonce', bogus.body);
+    const proof = await dpopProof(key1, { htm: 'POST', htu: tokenUrl, nonce: bogus.nonce });
+    const r1 = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt }, proof);
+    must(r1.status === 200, 'refresh with proof + nonce -> 200 (the refresh token survived the refused attempts)', r1.body);
+    check(r1.body.token_type === 'DPoP' && decodeJwt(r1.body.access_token).cnf?.jkt === key1.jkt && r1.body.refresh_token !== rt, 'refresh: DPoP token bound to the proof key, refresh token rotated', r1.body.token_type);
+    rt = r1.body.refresh_token;
+    at = r1.body.access_token;
+
+    const replayed = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt }, proof);
+    check(replayed.status === 400 && replayed.body.error === 'invalid_grant' && /replay/i.test(replayed.body.error_description), 'token endpoint: a replayed proof (same jti) -> 400 invalid_grant replay', replayed.body);
+
+    const otherKey = await dpopToken(base, key2, { grant_type: 'refresh_token', refresh_token: rt }, nonces);
+    check(otherKey.status === 200 && decodeJwt(otherKey.body.access_token).cnf?.jkt === key2.jkt, 'refresh of this confidential client with another key works (refresh token not key-bound), new token bound to that key', otherKey.body);
+    rt = otherKey.body.refresh_token ?? rt;
+    const back = await dpopToken(base, key1, { grant_type: 'refresh_token', refresh_token: rt }, nonces);
+    must(back.status === 200 && decodeJwt(back.body.access_token).cnf?.jkt === key1.jkt, 'refresh back to key 1', back.body);
+    rt = back.body.refresh_token;
+    at = back.body.access_token;
+  }
+
+  // ---- /api/dpop/orders --------------------------------------------------------------------
+  await request(null, `${base}__test/stats/reset`, { method: 'POST' });
+  const proofFor = (key, opts = {}) => dpopProof(key, {
+    htm: 'GET', htu: ordersUrl, accessToken: at, ...opts,
+  });
+  const c1 = await callDpopApi(base, at, await proofFor(key1));
+  check(c1.status === 401 && c1.body.error === 'use_dpop_nonce' && !!c1.nonce, 'dpop api: first call without nonce -> 401 use_dpop_nonce + DPoP-Nonce', c1);
+  check(/^DPoP error="use_dpop_nonce", error_description="[^"]+"$/.test(c1.challenge ?? ''), 'dpop api: WWW-Authenticate: DPoP error="use_dpop_nonce", error_description="..."', c1.challenge);
+  console.log(`     api without nonce: ${c1.status} WWW-Authenticate: ${c1.challenge}; DPoP-Nonce: ${c1.nonce}`);
+  const apiNonce = c1.nonce;
+  const okProof = await proofFor(key1, { nonce: apiNonce });
+  const c2 = await callDpopApi(base, at, okProof);
+  check(c2.status === 200 && Array.isArray(c2.body.orders) && c2.body.orders.length === 2 && c2.body.sub === 'auth0|alice' && c2.body.jkt === key1.jkt, 'dpop api: retry with the nonce -> 200 {orders, sub, jkt}', c2.body);
+  check(JSON.stringify(Object.keys(c2.body)) === JSON.stringify(['orders', 'sub', 'jkt']), 'dpop api: 200 body keys orders, sub, jkt', Object.keys(c2.body));
+  const c3 = await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce }), { query: '?page=2' });
+  check(c3.status === 200, 'dpop api: the nonce can be used again (new jti); a query on the request is not part of htu', c3.body);
+
+  const expectFailure = async (name, res, status, error, descriptionStart) => {
+    const ok = res.status === status && res.body.error === error
+      && typeof res.body.error_description === 'string' && res.body.error_description.startsWith(descriptionStart)
+      && res.challenge === `DPoP error="${error}", error_description="${res.body.error_description}"${error === 'insufficient_scope' ? ', scope="read:orders"' : ''}`;
+    check(ok, `dpop api: ${name} -> ${status} ${error} "${descriptionStart}"`, { status: res.status, body: res.body, challenge: res.challenge });
+    return res;
+  };
+  await expectFailure('wrong htm', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, htm: 'POST' })), 401, 'invalid_dpop_proof', 'htm mismatch');
+  await expectFailure('htu with a query string', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, htu: `${ordersUrl}?page=2` }), { query: '?page=2' }), 401, 'invalid_dpop_proof', 'htu mismatch');
+  await expectFailure('htu of another path', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, htu: `${base}api/orders` })), 401, 'invalid_dpop_proof', 'htu mismatch');
+  await expectFailure('wrong ath', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, accessToken: `${at}x` })), 401, 'invalid_dpop_proof', 'ath mismatch');
+  {
+    const st = await getStats();
+    check(st.dpopApiLastError?.orders?.error === 'invalid_dpop_proof' && st.dpopApiLastError.orders.error_description.startsWith('ath mismatch') && st.dpopApiLastError.orders.status === 401, 'stats dpopApiLastError.orders holds the last failure (ath mismatch)', st.dpopApiLastError);
+  }
+  await expectFailure('no ath', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, accessToken: undefined })), 401, 'invalid_dpop_proof', 'ath missing');
+  await expectFailure('replayed jti', await callDpopApi(base, at, okProof), 401, 'invalid_dpop_proof', 'jti replay');
+  const now = Math.floor(Date.now() / 1000);
+  await expectFailure('old iat (-120 s)', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, iat: now - 120 })), 401, 'invalid_dpop_proof', 'iat out of window');
+  await expectFailure('future iat (+120 s)', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, iat: now + 120 })), 401, 'invalid_dpop_proof', 'iat out of window');
+  await expectFailure('Bearer scheme', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce }), { scheme: 'Bearer' }), 401, 'invalid_token', 'Authorization scheme must be DPoP');
+  await expectFailure('proof key != cnf.jkt', await callDpopApi(base, at, await proofFor(key2, { nonce: apiNonce })), 401, 'invalid_token', 'cnf.jkt mismatch');
+  await expectFailure('no DPoP header', await callDpopApi(base, at, undefined), 401, 'invalid_dpop_proof', 'DPoP proof missing');
+  await expectFailure('typ JWT', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, header: { typ: 'JWT' } })), 401, 'invalid_dpop_proof', 'typ must be dpop+jwt');
+  await expectFailure('typ with non-ASCII characters', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, header: { typ: 'dp\u00f6p+jwt \u2026' } })), 401, 'invalid_dpop_proof', 'typ must be dpop+jwt');
+  {
+    // Two DPoP header lines (fetch would join them into one).
+    const [p1, p2] = [await proofFor(key1, { nonce: apiNonce }), await proofFor(key1, { nonce: apiNonce })];
+    const twice = await new Promise((resolve, reject) => {
+      const req = http.request(ordersUrl, { headers: { authorization: `DPoP ${at}`, dpop: [p1, p2] } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()), challenge: res.headers['www-authenticate'] }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await expectFailure('two DPoP headers', twice, 401, 'invalid_dpop_proof', 'more than one DPoP header');
+  }
+  await expectFailure('private key in jwk', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, header: { jwk: await exportJWK(key1.privateKey) } })), 401, 'invalid_dpop_proof', 'jwk must be a public key');
+  await expectFailure('signed by another key than jwk', await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, signWith: key2.privateKey })), 401, 'invalid_dpop_proof', 'signature invalid');
+  {
+    const unsigned = `${Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'none', jwk: key1.jwk })).toString('base64url')}.${Buffer.from(JSON.stringify({
+      htm: 'GET', htu: ordersUrl, jti: crypto.randomUUID(), iat: now, nonce: apiNonce, ath: sha256(at),
+    })).toString('base64url')}.`;
+    await expectFailure('alg none', await callDpopApi(base, at, unsigned), 401, 'invalid_dpop_proof', 'alg none not allowed');
+  }
+  {
+    const rsa = await dpopKey('RS256');
+    await expectFailure('RS256 proof (alg accepted, key not the bound one)', await callDpopApi(base, at, await proofFor(rsa, { nonce: apiNonce })), 401, 'invalid_token', 'cnf.jkt mismatch');
+  }
+  {
+    const wrongNonce = await callDpopApi(base, at, await proofFor(key1, { nonce: 'made-up' }));
+    await expectFailure('wrong nonce', wrongNonce, 401, 'use_dpop_nonce', 'nonce invalid or expired');
+    check(!!wrongNonce.nonce && wrongNonce.nonce !== apiNonce, 'dpop api: a wrong nonce gets a new DPoP-Nonce', wrongNonce.nonce);
+  }
+  const none = await callDpopApi(base, undefined, undefined);
+  check(none.status === 401 && none.challenge === 'DPoP realm="orders", algs="ES256 RS256 PS256 EdDSA"', 'dpop api: no Authorization -> 401 DPoP realm="orders", algs="..."', none);
+  check((await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce, htm: 'POST' }), { method: 'POST' })).status === 405, 'dpop api: POST -> 405');
+  {
+    const analytics = await dpopToken(base, key1, { grant_type: 'refresh_token', refresh_token: rt, audience: ANALYTICS }, nonces);
+    must(analytics.status === 200, 'refresh for analytics (DPoP)', analytics.body);
+    rt = analytics.body.refresh_token;
+    const aat = analytics.body.access_token;
+    await expectFailure('token of another audience', await callDpopApi(base, aat, await proofFor(key1, { nonce: apiNonce, accessToken: aat })), 401, 'invalid_token', 'access token invalid');
+    const writeOnly = await dpopToken(base, key1, {
+      grant_type: 'refresh_token', refresh_token: rt, audience: ORDERS, scope: 'write:orders',
+    }, nonces);
+    must(writeOnly.status === 200, 'refresh for orders with write:orders only (DPoP)', writeOnly.body);
+    rt = writeOnly.body.refresh_token;
+    const wat = writeOnly.body.access_token;
+    await expectFailure('token without read:orders', await callDpopApi(base, wat, await proofFor(key1, { nonce: apiNonce, accessToken: wat })), 403, 'insufficient_scope', 'insufficient scope');
+  }
+  {
+    const ed = await dpopKey('EdDSA');
+    const edToken = await dpopToken(base, ed, { grant_type: 'refresh_token', refresh_token: rt }, nonces);
+    must(edToken.status === 200 && decodeJwt(edToken.body.access_token).cnf?.jkt === ed.jkt, 'EdDSA proof at the token endpoint -> token bound to the Ed25519 key', edToken.body);
+    rt = edToken.body.refresh_token;
+    const edCall = await callDpopApi(base, edToken.body.access_token, await dpopProof(ed, {
+      htm: 'GET', htu: ordersUrl, accessToken: edToken.body.access_token, nonce: apiNonce,
+    }));
+    check(edCall.status === 200 && edCall.body.jkt === ed.jkt, 'dpop api: EdDSA proof with its bound token -> 200', edCall.body);
+  }
+  const asBearer = await request(null, `${base}api/orders`, { headers: { authorization: `Bearer ${at}` } });
+  check(asBearer.status === 401, '/api/orders (Bearer API) still refuses the DPoP-bound token', asBearer.status);
+  {
+    const st = await getStats();
+    check(st.dpopApiRequests.orders >= 20 && st.dpopProofs.api === st.dpopApiRequests.orders - 2 && st.dpopProofs.token >= 3, 'stats count DPoP API requests and proofs', { requests: st.dpopApiRequests, proofs: st.dpopProofs });
+  }
+
+  // ---- runtime switches --------------------------------------------------------------------
+  {
+    const bad = await setFaults({ dpopNonce: 'yes', dpopBound: false });
+    check(bad.status === 400 && (await getFaults()).dpopBound === true, 'faults: dpopNonce must be a boolean -> 400, nothing changed', bad.status);
+    check((await setFaults({ dpopNonce: false })).status === 204, 'faults: dpopNonce false -> 204');
+    const noNonce = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt }, await dpopProof(key1, { htm: 'POST', htu: tokenUrl }));
+    check(noNonce.status === 200 && noNonce.body.token_type === 'DPoP', 'dpopNonce false: proof without nonce accepted', noNonce.body);
+    console.log(`     dpopNonce off, success: DPoP-Nonce header ${noNonce.nonce ? 'present' : 'absent'}`);
+    rt = noNonce.body.refresh_token ?? rt;
+
+    check((await setFaults({ dpopBound: false })).status === 204, 'faults: dpopBound false -> 204');
+    const bearer = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt });
+    check(bearer.status === 200 && bearer.body.token_type === 'Bearer' && !decodeJwt(bearer.body.access_token).cnf, 'dpopBound false: refresh without proof -> Bearer token', bearer.body);
+    rt = bearer.body.refresh_token ?? rt;
+    const bearerAt = bearer.body.access_token;
+    await expectFailure('unbound (Bearer) token with DPoP scheme', await callDpopApi(base, bearerAt, await proofFor(key1, { nonce: apiNonce, accessToken: bearerAt })), 401, 'invalid_token', 'access token is not DPoP-bound');
+
+    const jktLogin = await authorize(base, new CookieJar(), {
+      login: 'alice', password: 'alice-password', audience: ORDERS, extraParams: { dpop_jkt: key1.jkt },
+    });
+    const jktNoProof = await dpopTokenRequest(base, {
+      grant_type: 'authorization_code', code: jktLogin.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: jktLogin.verifier,
+    });
+    check(jktNoProof.status === 400 && jktNoProof.body.error === 'invalid_grant', 'dpop_jkt without a proof at the code exchange -> 400 invalid_grant', jktNoProof.body);
+    console.log(`     dpop_jkt, no proof: ${JSON.stringify(jktNoProof.body)}`);
+
+    check((await setFaults({ dpopNonce: true, dpopBound: true })).status === 204, 'faults: dpopNonce + dpopBound true -> 204');
+    const refusedAgain = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt });
+    check(refusedAgain.status === 400 && refusedAgain.body.error === 'invalid_dpop_proof', 'dpopBound true again: refresh without proof refused', refusedAgain.body);
+    const nonceAgain = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt }, await dpopProof(key1, { htm: 'POST', htu: tokenUrl }));
+    check(nonceAgain.status === 400 && nonceAgain.body.error === 'use_dpop_nonce', 'dpopNonce true again: proof without nonce refused', nonceAgain.body);
+  }
+
+  // ---- alwaysUseDpopNonce: a client that retries once sends exactly two requests ------------
+  {
+    check((await setFaults({ alwaysUseDpopNonce: true })).status === 204, 'faults: alwaysUseDpopNonce true -> 204');
+    await request(null, `${base}__test/stats/reset`, { method: 'POST' });
+    const seen = [];
+    let res = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt }, await dpopProof(key1, { htm: 'POST', htu: tokenUrl }));
+    seen.push(res);
+    if (res.status === 400 && res.body.error === 'use_dpop_nonce') {
+      res = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt }, await dpopProof(key1, { htm: 'POST', htu: tokenUrl, nonce: res.nonce }));
+      seen.push(res);
+    }
+    check(seen.every((r) => r.status === 400 && r.body.error === 'use_dpop_nonce' && r.nonce) && seen[0].nonce !== seen[1].nonce, 'alwaysUseDpopNonce: the token endpoint answers use_dpop_nonce every time, with a fresh DPoP-Nonce', seen.map((r) => [r.status, r.body, r.nonce]));
+    const noProofAlways = await dpopTokenRequest(base, { grant_type: 'refresh_token', refresh_token: rt });
+    check(noProofAlways.status === 400 && noProofAlways.body.error === 'use_dpop_nonce', 'alwaysUseDpopNonce: also without a proof', noProofAlways.body);
+    const a1 = await callDpopApi(base, at, await proofFor(key1));
+    const a2 = await callDpopApi(base, at, await proofFor(key1, { nonce: a1.nonce }));
+    check([a1, a2].every((r) => r.status === 401 && r.body.error === 'use_dpop_nonce' && r.nonce && /^DPoP error="use_dpop_nonce"/.test(r.challenge)) && a1.nonce !== a2.nonce, 'alwaysUseDpopNonce: the DPoP API answers use_dpop_nonce every time, with a fresh DPoP-Nonce', [a1, a2]);
+    const st = await getStats();
+    check(st.tokenRequests.refresh_token === 3 && st.useDpopNonceResponses === 5 && st.dpopProofs.token === 2 && st.dpopProofs.api === 2 && st.dpopApiRequests.orders === 2, 'alwaysUseDpopNonce: stats count exactly the requests sent (2 + 1 token, 2 API) and 5 use_dpop_nonce answers', st);
+    check((await setFaults({ alwaysUseDpopNonce: false })).status === 204, 'faults: alwaysUseDpopNonce false -> 204');
+    const after = await dpopToken(base, key1, { grant_type: 'refresh_token', refresh_token: rt }, nonces);
+    check(after.status === 200 && after.body.token_type === 'DPoP', 'alwaysUseDpopNonce off: the refresh token still works (nonce handshake as usual)', after.body);
+    const apiAfter = await callDpopApi(base, at, await proofFor(key1, { nonce: apiNonce }));
+    check(apiAfter.status === 200, 'alwaysUseDpopNonce off: the API works again with its nonce', apiAfter.body);
+  }
+
+  check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204, 'dpop: stats reset');
+  const zero = await getStats();
+  check(JSON.stringify({
+    dpopProofs: zero.dpopProofs, useDpopNonceResponses: zero.useDpopNonceResponses, dpopApiRequests: zero.dpopApiRequests, dpopApiLastError: zero.dpopApiLastError,
+  }) === JSON.stringify({
+    dpopProofs: { token: 0, api: 0 }, useDpopNonceResponses: 0, dpopApiRequests: { orders: 0 }, dpopApiLastError: { orders: null },
+  }), 'dpop: stats reset zeroes the DPoP counters', zero);
+}
+
 async function main() {
   const server = startServer();
   let plainServer;
+  let dpopServer;
   let receiver;
   let exitChecked = false;
   try {
@@ -444,6 +783,7 @@ async function main() {
       const dpopBody = JSON.parse(dpopRes.text);
       const dpopAt = dpopRes.status === 200 ? decodeJwt(dpopBody.access_token) : {};
       check(dpopRes.status === 200 && dpopBody.token_type === 'DPoP' && dpopAt.cnf?.jkt === await calculateJwkThumbprint(jwk), 'DPoP proof on /oauth/token gives a DPoP-bound JWT (cnf.jkt)', dpopBody);
+      check(!!dpopRes.headers.get('dpop-nonce'), 'without --dpop-nonce a proof without nonce is accepted; the answer offers a DPoP-Nonce', dpopRes.headers.get('dpop-nonce'));
       const dpopAsBearer = await request(null, `${base}api/orders`, { headers: { authorization: `Bearer ${dpopBody.access_token}` } });
       check(dpopAsBearer.status === 401 && dpopAsBearer.headers.get('www-authenticate') === 'Bearer error="invalid_token"', '/api/orders refuses a DPoP-bound token sent as Bearer', dpopAsBearer.status);
 
@@ -588,6 +928,10 @@ async function main() {
       apiRequests: { orders: 0, analytics: 0 },
       lastAudience: { orders: null, analytics: null },
       backchannelDeliveries: [],
+      dpopProofs: { token: 0, api: 0 },
+      useDpopNonceResponses: 0,
+      dpopApiRequests: { orders: 0 },
+      dpopApiLastError: { orders: null },
     }), 'GET /__test/stats after reset is all zero', await getStats());
 
     const apiJar = new CookieJar();
@@ -1181,9 +1525,18 @@ async function main() {
     check(plainNone.status === 401 && plainNone.headers.get('www-authenticate') === 'Bearer realm="orders"', 'without --test-controls /api/orders is on (401 without a token)', plainNone.status);
     const plainForeign = await request(null, `${plain}api/orders`, { headers: { authorization: `Bearer ${ordersToken}` } });
     check(plainForeign.status === 401 && plainForeign.headers.get('www-authenticate') === 'Bearer error="invalid_token"', 'a token of another issuer/key -> 401 invalid_token', plainForeign.status);
+    const plainDpop = await request(null, `${plain}api/dpop/orders`);
+    check(plainDpop.status === 401 && /^DPoP realm="orders"/.test(plainDpop.headers.get('www-authenticate') ?? ''), 'without --test-controls /api/dpop/orders is on (401 DPoP challenge without a token)', plainDpop.status);
     plainServer.child.kill('SIGTERM');
     const plainExit = await Promise.race([plainServer.exited, sleep(5000).then(() => 'timeout')]);
     check(plainExit !== 'timeout' && plainExit.code === 0, 'second server exits 0 on SIGTERM', plainExit);
+
+    // ---- DPoP: --dpop-nonce --dpop-bound ------------------------------------------------
+    dpopServer = startServer(['--test-controls', '--dpop-nonce', '--dpop-bound']);
+    await dpopSuite((await dpopServer.ready).issuer);
+    dpopServer.child.kill('SIGTERM');
+    const dpopExit = await Promise.race([dpopServer.exited, sleep(5000).then(() => 'timeout')]);
+    check(dpopExit !== 'timeout' && dpopExit.code === 0, 'DPoP server exits 0 on SIGTERM', dpopExit);
   } catch (err) {
     failed += 1;
     console.log(`FAIL ${err.stack || err}`);
@@ -1196,10 +1549,18 @@ async function main() {
       plainServer.child.kill('SIGTERM');
       await Promise.race([plainServer.exited, sleep(3000)]);
     }
+    if (dpopServer && dpopServer.child.exitCode === null && dpopServer.child.signalCode === null) {
+      dpopServer.child.kill('SIGTERM');
+      await Promise.race([dpopServer.exited, sleep(3000)]);
+    }
     if (receiver) await receiver.close();
     if (failed) {
       console.log('--- server stderr ---');
       console.log(Buffer.concat(server.stderr).toString());
+      if (dpopServer) {
+        console.log('--- DPoP server stderr ---');
+        console.log(Buffer.concat(dpopServer.stderr).toString());
+      }
     }
   }
 

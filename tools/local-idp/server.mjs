@@ -5,7 +5,8 @@
 // are created at start-up and are gone when the process exits.
 //
 // Usage: node server.mjs [--port 0] [--host 127.0.0.1] [--client-id ID] [--client-secret SECRET]
-//                        [--backchannel-logout-uri URL] [--test-controls] [--exit-on-stdin-close]
+//                        [--backchannel-logout-uri URL] [--dpop-nonce] [--dpop-bound]
+//                        [--test-controls] [--exit-on-stdin-close]
 //
 // When listening, exactly one line is written to stdout:
 //   LOCAL_IDP_READY {"issuer":"http://127.0.0.1:PORT/","port":PORT}
@@ -20,7 +21,9 @@ import * as net from 'node:net';
 import * as querystring from 'node:querystring';
 import { parseArgs } from 'node:util';
 
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import {
+  calculateJwkThumbprint, createLocalJWKSet, decodeJwt, decodeProtectedHeader, EmbeddedJWK, jwtVerify,
+} from 'jose';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 // ---------------------------------------------------------------------------------------------
@@ -51,6 +54,8 @@ function parseCommandLine(argv) {
       'client-id': { type: 'string' },
       'client-secret': { type: 'string' },
       'backchannel-logout-uri': { type: 'string' },
+      'dpop-nonce': { type: 'boolean', default: false },
+      'dpop-bound': { type: 'boolean', default: false },
       'test-controls': { type: 'boolean', default: false },
       'exit-on-stdin-close': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -62,7 +67,7 @@ function parseCommandLine(argv) {
   if (values.help) {
     process.stderr.write(`Usage: node server.mjs [--port 0] [--host 127.0.0.1] [--client-id ID]
                       [--client-secret SECRET] [--backchannel-logout-uri URL]
-                      [--test-controls] [--exit-on-stdin-close]
+                      [--dpop-nonce] [--dpop-bound] [--test-controls] [--exit-on-stdin-close]
 Environment: LOCAL_IDP_PORT, LOCAL_IDP_CLIENT_ID, LOCAL_IDP_CLIENT_SECRET,
              LOCAL_IDP_BACKCHANNEL_LOGOUT_URI (flags win).
 `);
@@ -87,6 +92,8 @@ Environment: LOCAL_IDP_PORT, LOCAL_IDP_CLIENT_ID, LOCAL_IDP_CLIENT_SECRET,
     clientId: values['client-id'] ?? process.env.LOCAL_IDP_CLIENT_ID ?? DEFAULT_CLIENT_ID,
     clientSecret: values['client-secret'] ?? process.env.LOCAL_IDP_CLIENT_SECRET ?? DEFAULT_CLIENT_SECRET,
     backchannelLogoutUri,
+    dpopNonce: values['dpop-nonce'],
+    dpopBound: values['dpop-bound'],
     testControls: values['test-controls'],
     exitOnStdinClose: values['exit-on-stdin-close'],
   };
@@ -215,6 +222,27 @@ const RESOURCE_APIS = [
   },
 ];
 const RESOURCE_APIS_BY_PATH = new Map(RESOURCE_APIS.map((api) => [api.path, api]));
+
+// DPoP-protected resource servers (RFC 9449 section 7), always on: they accept only DPoP-bound
+// JWT access tokens (`Authorization: DPoP <token>` plus a `DPoP` proof) and require their own
+// server-provided nonce in the proof.
+const DPOP_APIS = [
+  {
+    name: 'orders',
+    path: '/api/dpop/orders',
+    audience: 'https://orders.example.com',
+    scope: 'read:orders',
+    body: (payload, jkt) => ({
+      orders: [
+        { id: 'ord_1', item: 'Coffee beans', quantity: 2 },
+        { id: 'ord_2', item: 'Filter papers', quantity: 1 },
+      ],
+      sub: payload.sub,
+      jkt,
+    }),
+  },
+];
+const DPOP_APIS_BY_PATH = new Map(DPOP_APIS.map((api) => [api.path, api]));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -510,7 +538,7 @@ function generateKeys() {
 // Provider configuration
 // ---------------------------------------------------------------------------------------------
 function buildConfiguration({
-  clientId, clientSecret, backchannelLogoutUri, keys, faults,
+  clientId, clientSecret, backchannelLogoutUri, dpopBound, keys, faults,
 }) {
   const policy = interactionPolicy.base();
   // Consent is automatic. An explicit (or added, see above) prompt=consent does not force an
@@ -540,6 +568,8 @@ function buildConfiguration({
         // and cleared at runtime (POST /__test/backchannel-logout-uri).
         backchannel_logout_session_required: true,
         ...(backchannelLogoutUri ? { backchannel_logout_uri: backchannelLogoutUri } : undefined),
+        // --dpop-bound; switched at runtime by the dpopBound fault (see setDpopBound).
+        dpop_bound_access_tokens: dpopBound === true,
       },
     ],
 
@@ -591,7 +621,14 @@ function buildConfiguration({
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      dPoP: { enabled: true },
+      dPoP: {
+        enabled: true,
+        // Server-provided nonces (RFC 9449 section 8) are always available, so that the
+        // dpopNonce fault can switch the requirement on and off at runtime. The nonce is only
+        // required at the token endpoint, while --dpop-nonce / the fault is on.
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: (ctx) => faults.dpopNonce === true && ctx.oidc?.route === 'token',
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource,
@@ -741,6 +778,10 @@ function createStats() {
       this.apiRequests = Object.fromEntries(RESOURCE_APIS.map((api) => [api.name, 0]));
       this.lastAudience = Object.fromEntries(RESOURCE_APIS.map((api) => [api.name, null]));
       this.backchannelDeliveries = [];
+      this.dpopProofs = { token: 0, api: 0 };
+      this.useDpopNonceResponses = 0;
+      this.dpopApiRequests = Object.fromEntries(DPOP_APIS.map((api) => [api.name, 0]));
+      this.dpopApiLastError = Object.fromEntries(DPOP_APIS.map((api) => [api.name, null]));
     },
     countTokenRequest(grantType) {
       this.tokenRequests.set(grantType, (this.tokenRequests.get(grantType) ?? 0) + 1);
@@ -758,6 +799,10 @@ function createStats() {
         apiRequests: { ...this.apiRequests },
         lastAudience: structuredClone(this.lastAudience),
         backchannelDeliveries: structuredClone(this.backchannelDeliveries),
+        dpopProofs: { ...this.dpopProofs },
+        useDpopNonceResponses: this.useDpopNonceResponses,
+        dpopApiRequests: { ...this.dpopApiRequests },
+        dpopApiLastError: structuredClone(this.dpopApiLastError),
       };
     },
   };
@@ -1092,9 +1137,283 @@ async function handleApi(ctx, api, { issuer, keySet, stats }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// DPoP-protected resource server (/api/dpop/orders), RFC 9449 sections 4.3, 7 and 9
+// ---------------------------------------------------------------------------------------------
+const DPOP_API_ALGS = ['ES256', 'RS256', 'PS256', 'EdDSA'];
+const DPOP_IAT_WINDOW = 60; // seconds, either way
+const DPOP_API_NONCE_TTL = 300; // seconds
+const DPOP_API_MAX_ENTRIES = 10000;
+const DPOP_AUTHORIZATION = /^DPoP[ ]+([A-Za-z0-9\-._~+/]+=*)[ ]*$/i;
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+const randomNonce = () => crypto.randomBytes(18).toString('base64url');
+const sha256Base64url = (value) => crypto.createHash('sha256').update(value).digest('base64url');
+
+// The resource server's own nonces and its jti replay cache (both in memory).
+function createDpopApiState() {
+  const nonces = new Map(); // nonce -> expiry (epoch ms)
+  const jtis = new Map(); // jti -> expiry (epoch ms)
+  const prune = (map, now) => {
+    for (const [key, expiry] of map) if (expiry <= now) map.delete(key);
+    // Map iteration order is insertion order: drop the oldest entries beyond the cap.
+    for (const key of map.keys()) {
+      if (map.size <= DPOP_API_MAX_ENTRIES) break;
+      map.delete(key);
+    }
+  };
+  return {
+    // A new nonce, valid for DPOP_API_NONCE_TTL seconds, any number of times.
+    issueNonce() {
+      const now = Date.now();
+      prune(nonces, now);
+      const nonce = randomNonce();
+      nonces.set(nonce, now + DPOP_API_NONCE_TTL * 1000);
+      return nonce;
+    },
+    nonceValid(nonce) {
+      const expiry = nonces.get(nonce);
+      return expiry !== undefined && expiry > Date.now();
+    },
+    // false when the jti was seen before. A proof is accepted while |now - iat| <= 60 s, so a jti
+    // is remembered for longer than any proof carrying it can be accepted.
+    firstUseOfJti(jti) {
+      const now = Date.now();
+      prune(jtis, now);
+      if (jtis.has(jti)) return false;
+      jtis.set(jti, now + (2 * DPOP_IAT_WINDOW + 5) * 1000);
+      return true;
+    },
+  };
+}
+
+// Text that can go into a quoted-string of WWW-Authenticate as is (printable ASCII without quotes
+// and backslashes), so that the header and the JSON body carry the same description.
+const challengeSafe = (value) => String(value).replace(/[\\"]/g, "'").replace(/[^\x20-\x7e]/g, '?');
+
+// `DPoP k1="v1", k2="v2"`
+function dpopChallenge(fields) {
+  const quoted = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}="${challengeSafe(value)}"`);
+  return `DPoP ${quoted.join(', ')}`;
+}
+
+const clip = (value, max = 120) => {
+  const text = String(value);
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+};
+
+async function handleDpopApi(ctx, api, {
+  issuer, keySet, stats, state, faults, testControls,
+}) {
+  ctx.set('Cache-Control', 'no-store');
+  const corsAllowed = apiCors(ctx);
+  if (corsAllowed) ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce');
+  if (ctx.method === 'OPTIONS') {
+    if (corsAllowed) {
+      ctx.set('Access-Control-Allow-Methods', 'GET, HEAD');
+      ctx.set('Access-Control-Allow-Headers', 'Authorization, DPoP');
+      ctx.set('Access-Control-Max-Age', '600');
+    }
+    ctx.set('Allow', 'GET, HEAD, OPTIONS');
+    ctx.status = 204;
+    return;
+  }
+
+  stats.dpopApiRequests[api.name] += 1;
+  const proofs = ctx.req.headersDistinct.dpop ?? [];
+  if (proofs.length) stats.dpopProofs.api += 1;
+
+  const record = (status, error, description) => {
+    stats.dpopApiLastError[api.name] = { status, error, error_description: description };
+  };
+  const fail = (status, error, text, extra) => {
+    const description = challengeSafe(text);
+    ctx.status = status;
+    ctx.set('WWW-Authenticate', dpopChallenge({ error, error_description: description, ...extra }));
+    ctx.body = { error, error_description: description };
+    record(status, error, description);
+  };
+  const useNonce = (description) => {
+    ctx.set('DPoP-Nonce', state.issueNonce());
+    stats.useDpopNonceResponses += 1;
+    fail(401, 'use_dpop_nonce', description);
+  };
+  const invalidProof = (description) => fail(401, 'invalid_dpop_proof', description);
+  const invalidToken = (description) => fail(401, 'invalid_token', description);
+
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    const description = `${ctx.method} is not allowed on ${api.path}`;
+    ctx.set('Allow', 'GET, HEAD, OPTIONS');
+    ctx.status = 405;
+    ctx.body = { error: 'method_not_allowed', error_description: description };
+    record(405, 'method_not_allowed', description);
+    return;
+  }
+
+  if (testControls && faults.alwaysUseDpopNonce) {
+    useNonce('nonce invalid or expired (alwaysUseDpopNonce fault: every request gets a new nonce)');
+    return;
+  }
+
+  // ---- Authorization: DPoP <access token> ------------------------------------------------
+  const authorization = ctx.get('authorization').trim();
+  if (!authorization) {
+    const description = 'an Authorization: DPoP <access token> header and a DPoP proof are required';
+    ctx.status = 401;
+    ctx.set('WWW-Authenticate', dpopChallenge({ realm: api.name, algs: DPOP_API_ALGS.join(' ') }));
+    ctx.body = { error: 'unauthorized', error_description: description };
+    record(401, 'unauthorized', description);
+    return;
+  }
+  const scheme = authorization.split(/[ ]+/)[0];
+  if (scheme.toLowerCase() !== 'dpop') {
+    invalidToken(`Authorization scheme must be DPoP, not ${clip(scheme, 20)}`);
+    return;
+  }
+  const accessToken = DPOP_AUTHORIZATION.exec(authorization)?.[1];
+  if (!accessToken) {
+    invalidToken('malformed Authorization header (expected DPoP <access token>)');
+    return;
+  }
+
+  // ---- the proof on its own ------------------------------------------------------------
+  if (!proofs.length || !proofs[0].trim()) {
+    invalidProof('DPoP proof missing (no DPoP header)');
+    return;
+  }
+  if (proofs.length > 1) {
+    invalidProof('more than one DPoP header');
+    return;
+  }
+  const proof = proofs[0].trim();
+  let header;
+  try {
+    if (proof.split('.').length !== 3) throw new TypeError('not a compact JWS');
+    header = decodeProtectedHeader(proof);
+  } catch {
+    invalidProof('DPoP proof is not a JWT (compact JWS)');
+    return;
+  }
+  if (header.typ !== 'dpop+jwt') {
+    invalidProof(`typ must be dpop+jwt (got ${clip(header.typ ?? 'none', 40)})`);
+    return;
+  }
+  if (!DPOP_API_ALGS.includes(header.alg)) {
+    invalidProof(`alg ${clip(header.alg ?? 'none', 20)} not allowed (allowed: ${DPOP_API_ALGS.join(', ')})`);
+    return;
+  }
+  if (header.jwk === null || typeof header.jwk !== 'object' || Array.isArray(header.jwk)) {
+    invalidProof('jwk header missing (the public key of the proof)');
+    return;
+  }
+  const privateMembers = PRIVATE_JWK_MEMBERS.filter((member) => member in header.jwk);
+  if (privateMembers.length) {
+    invalidProof(`jwk must be a public key (it has the private member(s) ${privateMembers.join(', ')})`);
+    return;
+  }
+  let proofClaims;
+  try {
+    ({ payload: proofClaims } = await jwtVerify(proof, EmbeddedJWK, { algorithms: DPOP_API_ALGS, typ: 'dpop+jwt' }));
+  } catch (err) {
+    invalidProof(err.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+      ? 'signature invalid (does not verify with the jwk of the proof)'
+      : `proof invalid: ${clip(err.message)}`);
+    return;
+  }
+  for (const claim of ['jti', 'htm', 'htu']) {
+    if (typeof proofClaims[claim] !== 'string' || !proofClaims[claim]) {
+      invalidProof(`${claim} missing (must be a non-empty string)`);
+      return;
+    }
+  }
+  if (typeof proofClaims.iat !== 'number') {
+    invalidProof('iat missing (must be a number)');
+    return;
+  }
+  if (proofClaims.htm !== ctx.method) {
+    invalidProof(`htm mismatch (expected ${ctx.method}, got ${clip(proofClaims.htm, 20)})`);
+    return;
+  }
+  // The target URI as this server sees it: scheme, Host header (host and port), path.
+  const expectedHtu = new URL(`${ctx.protocol}://${ctx.host || new URL(issuer).host}${ctx.path}`).href;
+  let htu;
+  try {
+    htu = new URL(proofClaims.htu);
+  } catch {
+    htu = undefined;
+  }
+  if (!htu || /[?#]/.test(proofClaims.htu) || htu.href !== expectedHtu) {
+    invalidProof(`htu mismatch (expected ${expectedHtu}, without query or fragment; got ${clip(proofClaims.htu)})`);
+    return;
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (Math.abs(now - proofClaims.iat) > DPOP_IAT_WINDOW) {
+    invalidProof(`iat out of window (must be within ${DPOP_IAT_WINDOW} s of the server time ${now}, got ${proofClaims.iat})`);
+    return;
+  }
+  if (proofClaims.ath === undefined) {
+    invalidProof('ath missing (must be base64url(SHA-256(access token)))');
+    return;
+  }
+  if (proofClaims.ath !== sha256Base64url(accessToken)) {
+    invalidProof('ath mismatch (must be base64url(SHA-256(access token)))');
+    return;
+  }
+
+  // ---- the access token and its binding --------------------------------------------------
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(accessToken, keySet, {
+      algorithms: ['RS256'],
+      issuer,
+      audience: api.audience,
+      requiredClaims: ['exp', 'sub'],
+    }));
+  } catch (err) {
+    invalidToken(err.code === 'ERR_JWT_EXPIRED' ? 'access token expired' : `access token invalid: ${clip(err.message)}`);
+    return;
+  }
+  if (typeof claims.cnf?.jkt !== 'string') {
+    invalidToken('access token is not DPoP-bound (no cnf.jkt)');
+    return;
+  }
+  const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
+  if (claims.cnf.jkt !== jkt) {
+    invalidToken('cnf.jkt mismatch (the DPoP proof key is not the key the access token is bound to)');
+    return;
+  }
+  const scopes = typeof claims.scope === 'string' ? splitScope(claims.scope) : new Set();
+  if (!scopes.has(api.scope)) {
+    fail(403, 'insufficient_scope', `insufficient scope (the access token needs the scope ${api.scope})`, { scope: api.scope });
+    return;
+  }
+
+  // ---- the server-provided nonce, then replay -------------------------------------------
+  if (proofClaims.nonce === undefined) {
+    useNonce('nonce required (retry with a proof that carries the DPoP-Nonce of this response)');
+    return;
+  }
+  if (typeof proofClaims.nonce !== 'string' || !state.nonceValid(proofClaims.nonce)) {
+    useNonce('nonce invalid or expired (retry with the DPoP-Nonce of this response)');
+    return;
+  }
+  if (!state.firstUseOfJti(proofClaims.jti)) {
+    invalidProof('jti replay (a proof with this jti was already used)');
+    return;
+  }
+
+  ctx.status = 200;
+  ctx.body = api.body(claims, jkt);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Middleware that runs before oidc-provider's own routes
 // ---------------------------------------------------------------------------------------------
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+// ctx.state key under which the grant.error listener leaves the token endpoint's error.
+const TOKEN_ERROR = Symbol('tokenError');
 
 function validateFaults(body) {
   const problems = [];
@@ -1106,6 +1425,9 @@ function validateFaults(body) {
     && !(Number.isInteger(body.refreshDelayMs) && body.refreshDelayMs >= 0 && body.refreshDelayMs <= 600000)) {
     problems.push('refreshDelayMs must be an integer from 0 to 600000 (milliseconds) or null');
   }
+  for (const key of ['dpopNonce', 'dpopBound', 'alwaysUseDpopNonce']) {
+    if (key in body && typeof body[key] !== 'boolean') problems.push(`${key} must be true or false`);
+  }
   return problems;
 }
 
@@ -1115,6 +1437,54 @@ function buildMiddleware({
   const interactionRoute = /^\/interaction\/([A-Za-z0-9_-]+)$/;
   const loginRoute = /^\/interaction\/([A-Za-z0-9_-]+)\/login$/;
   const apiKeySet = createLocalJWKSet(keys.public);
+  const dpopApiState = createDpopApiState();
+
+  // Answers like oidc-provider does when a DPoP nonce is needed, with a new random nonce (one
+  // the token endpoint never accepts): the alwaysUseDpopNonce fault.
+  function alwaysUseDpopNonce(ctx) {
+    stats.useDpopNonceResponses += 1;
+    ctx.status = 400;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+    ctx.set('DPoP-Nonce', randomNonce());
+    const origin = ctx.get('origin');
+    if (origin && isLoopbackOrigin(origin)) {
+      ctx.set('Access-Control-Allow-Origin', origin);
+      ctx.vary('Origin');
+      ctx.set('Access-Control-Expose-Headers', 'DPoP-Nonce, WWW-Authenticate');
+    }
+    ctx.body = {
+      error: 'use_dpop_nonce',
+      error_description: 'invalid nonce in DPoP proof (alwaysUseDpopNonce fault: every token request gets a new nonce)',
+    };
+  }
+
+  // Looks at oidc-provider's token endpoint error (TOKEN_ERROR, set by the grant.error listener):
+  // counts use_dpop_nonce; reports a missing proof of a client that requires DPoP
+  // (dpop_bound_access_tokens) as invalid_dpop_proof rather than oidc-provider's invalid_grant;
+  // and shows the reason of DPoP-related invalid_grant errors, which oidc-provider replaces with
+  // "grant request is invalid".
+  function afterTokenEndpoint(ctx) {
+    const err = ctx.state[TOKEN_ERROR];
+    if (!err) return;
+    if (err.error === 'use_dpop_nonce') stats.useDpopNonceResponses += 1;
+    const body = ctx.body && typeof ctx.body === 'object' && ctx.body.error === err.error ? ctx.body : undefined;
+    if (!body || err.error !== 'invalid_grant' || typeof err.error_detail !== 'string') return;
+    if (err.error_detail === 'DPoP proof JWT not provided') {
+      ctx.body = {
+        error: 'invalid_dpop_proof',
+        error_description: 'DPoP proof JWT not provided (this client requires DPoP-bound access tokens)',
+      };
+    } else if (/dpop|jkt/i.test(err.error_detail)) {
+      ctx.body = { ...body, error_description: err.error_detail };
+    }
+  }
+
+  async function setDpopBound(value) {
+    const client = await provider.Client.find(options.clientId);
+    client.dpopBoundAccessTokens = value;
+    faults.dpopBound = value;
+  }
 
   // Test-control bodies: a JSON object, or empty (= {}). Answers 400 itself otherwise.
   async function readJsonObject(ctx) {
@@ -1134,6 +1504,7 @@ function buildMiddleware({
   }
 
   async function tokenEndpoint(ctx, next) {
+    if (ctx.get('dpop')) stats.dpopProofs.token += 1;
     let form;
     if (ctx.is('application/x-www-form-urlencoded', 'application/json')) {
       try {
@@ -1150,6 +1521,10 @@ function buildMiddleware({
     // The response is held back; the grant itself is processed at once.
     const delay = options.testControls && grantType === 'refresh_token' ? faults.refreshDelayMs : null;
     try {
+      if (options.testControls && faults.alwaysUseDpopNonce) {
+        alwaysUseDpopNonce(ctx);
+        return;
+      }
       if (options.testControls && faults.tokenError) {
         const error = faults.tokenError;
         faults.tokenError = null;
@@ -1186,10 +1561,12 @@ function buildMiddleware({
         setForm(ctx, form);
         if (form.grant_type === 'refresh_token' && typeof form.resource === 'string') {
           await refreshAudience.run(form.resource, next);
+          afterTokenEndpoint(ctx);
           return;
         }
       }
       await next();
+      afterTokenEndpoint(ctx);
     } finally {
       if (delay) await sleep(delay);
     }
@@ -1224,6 +1601,18 @@ function buildMiddleware({
       await handleApi(ctx, api, { issuer: provider.issuer, keySet: apiKeySet, stats });
       return undefined;
     }
+    const dpopApi = DPOP_APIS_BY_PATH.get(path);
+    if (dpopApi) {
+      await handleDpopApi(ctx, dpopApi, {
+        issuer: provider.issuer,
+        keySet: apiKeySet,
+        stats,
+        state: dpopApiState,
+        faults,
+        testControls: options.testControls,
+      });
+      return undefined;
+    }
 
     // ---- test controls -----------------------------------------------------------------------
     if (path.startsWith('/__test/')) {
@@ -1252,6 +1641,9 @@ function buildMiddleware({
         }
         if ('accessTokenTtl' in body) faults.accessTokenTtl = body.accessTokenTtl;
         if ('refreshDelayMs' in body) faults.refreshDelayMs = body.refreshDelayMs || null;
+        if ('dpopNonce' in body) faults.dpopNonce = body.dpopNonce;
+        if ('dpopBound' in body) await setDpopBound(body.dpopBound);
+        if ('alwaysUseDpopNonce' in body) faults.alwaysUseDpopNonce = body.alwaysUseDpopNonce;
         log('faults:', JSON.stringify(faults));
         ctx.status = 204;
         return undefined;
@@ -1470,7 +1862,14 @@ async function main() {
 
   const keys = generateKeys();
   const faults = {
-    wrongJwks: false, tokenError: null, accessTokenTtl: null, refreshDelayMs: null,
+    wrongJwks: false,
+    tokenError: null,
+    accessTokenTtl: null,
+    refreshDelayMs: null,
+    // --dpop-nonce / --dpop-bound; both can be switched at runtime (test controls).
+    dpopNonce: options.dpopNonce,
+    dpopBound: options.dpopBound,
+    alwaysUseDpopNonce: false,
   };
   const stats = createStats();
   const provider = new Provider(issuer, buildConfiguration({ ...options, keys, faults }));
@@ -1498,9 +1897,13 @@ async function main() {
 
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'revocation.error']) {
     provider.on(event, (ctx, err) => {
-      log(`${event}: ${err?.error || err?.name || 'error'}: ${err?.error_description || err?.message || ''}`);
+      log(`${event}: ${err?.error || err?.name || 'error'}: ${err?.error_description || err?.message || ''}${err?.error_detail ? ` (${err.error_detail})` : ''}`);
     });
   }
+  // Emitted right after oidc-provider has set the error response of /oauth/token.
+  provider.on('grant.error', (ctx, err) => {
+    if (ctx?.state) ctx.state[TOKEN_ERROR] = err;
+  });
 
   server.on('request', provider.callback());
 
@@ -1522,7 +1925,7 @@ async function main() {
     process.stdin.resume();
   }
 
-  log(`issuer ${issuer} (listening on ${options.host}:${port}), client ${options.clientId}${options.backchannelLogoutUri ? `, backchannel_logout_uri ${options.backchannelLogoutUri}` : ''}${options.testControls ? ', test controls on' : ''}`);
+  log(`issuer ${issuer} (listening on ${options.host}:${port}), client ${options.clientId}${options.backchannelLogoutUri ? `, backchannel_logout_uri ${options.backchannelLogoutUri}` : ''}${options.dpopNonce ? ', DPoP nonce required' : ''}${options.dpopBound ? ', DPoP-bound tokens required' : ''}${options.testControls ? ', test controls on' : ''}`);
   process.stdout.write(`LOCAL_IDP_READY ${JSON.stringify({ issuer, port })}\n`);
 }
 
