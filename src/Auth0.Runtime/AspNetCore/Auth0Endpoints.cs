@@ -260,6 +260,8 @@ internal sealed partial class Auth0Endpoints(
                 Audience = txn.Audience,
                 RefreshToken = response.RefreshToken,
                 ExpiresAt = response.ExpiresIn is { } expiresIn ? now + expiresIn : null,
+                // Bearer login tokens carry no type, as in nextjs-auth0; a DPoP-bound one must say so to be used right.
+                TokenType = string.Equals(response.TokenType, "dpop", StringComparison.OrdinalIgnoreCase) ? "dpop" : null,
             },
             Internal = new SessionInternal
             {

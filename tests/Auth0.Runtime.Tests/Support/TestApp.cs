@@ -84,6 +84,11 @@ public sealed class TestApp : IAsyncDisposable
         });
         app.MapGet("/orders", async (OrdersApiHttpClient orders) => Results.Text(await orders.Client.GetStringAsync("api/orders"), "application/json"))
             .RequireAuth0Session();
+        app.MapGet("/orders/dpop", async (OrdersApiHttpClient orders) =>
+        {
+            using var response = await orders.Client.GetAsync("api/dpop/orders");
+            return Results.Text(await response.Content.ReadAsStringAsync(), "application/json", statusCode: (int)response.StatusCode);
+        }).RequireAuth0Session();
         app.MapGet("/orders/elsewhere", async (OrdersApiHttpClient orders) =>
         {
             try { await orders.Client.GetStringAsync("http://127.0.0.1:9/steal"); return Results.Text("sent"); }
