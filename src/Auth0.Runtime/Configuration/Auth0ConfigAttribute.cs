@@ -20,6 +20,11 @@ public sealed class Auth0ConfigAttribute : Attribute
 
     /// <summary>Maps the back-channel logout route (default true).</summary>
     public bool EnableBackchannelLogout { get; set; } = true;
+
+    /// <summary>
+    /// Turns DPoP on by default (AUTH0_USE_DPOP still overrides at run time); required when any [Auth0Api] sets UseDPoP.
+    /// </summary>
+    public bool UseDPoP { get; set; }
 }
 
 /// <summary>

@@ -31,10 +31,13 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         var cookies = request.Cookies;
         hadSessionCookies = HasAnySessionCookie(cookies);
         if (!hadSessionCookies) return null;
-        foreach (var candidate in RawValues(request, CookieName))
+        if (cookies.ContainsKey(CookieName))
         {
-            if (candidate.Length == 0) continue;
-            if (Decode(candidate) is { } session) return session;
+            foreach (var candidate in RawValues(request, CookieName))
+            {
+                if (candidate.Length == 0) continue;
+                if (Decode(candidate) is { } session) return session;
+            }
         }
         return Decode(ReadChunks(cookies));
     }

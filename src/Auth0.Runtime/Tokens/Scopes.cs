@@ -5,10 +5,36 @@ public static class Scopes
 {
     public static string Merge(string? first, string? second)
     {
+        // The common case on the hot path: nothing to add to an already clean scope.
+        if (string.IsNullOrEmpty(second) && first is not null && IsClean(first)) return first;
         var seen = new List<string>();
         foreach (var part in Split(first)) if (!seen.Contains(part)) seen.Add(part);
         foreach (var part in Split(second)) if (!seen.Contains(part)) seen.Add(part);
         return string.Join(' ', seen);
+    }
+
+    // Single spaces, no duplicates: then merging with nothing returns the string itself (no allocation).
+    private static bool IsClean(string scope)
+    {
+        if (scope.Length == 0 || scope[0] == ' ' || scope[^1] == ' ' || scope.Contains("  ", StringComparison.Ordinal)) return false;
+        var span = scope.AsSpan();
+        var start = 0;
+        while (start < span.Length)
+        {
+            var length = span[start..].IndexOf(' ');
+            if (length < 0) length = span.Length - start;
+            var token = span.Slice(start, length);
+            var rest = span[(start + length)..];
+            for (var at = rest.IndexOf(token); at >= 0; at = rest.IndexOf(token))
+            {
+                var before = rest[at - 1];
+                var afterIndex = at + token.Length;
+                if (before == ' ' && (afterIndex == rest.Length || rest[afterIndex] == ' ')) return false;
+                rest = rest[(at + 1)..];
+            }
+            start += length + 1;
+        }
+        return true;
     }
 
     /// <summary>True when <paramref name="have"/> grants every scope in <paramref name="want"/>.</summary>

@@ -114,3 +114,27 @@ public class ConfigurationTests
         Assert.Contains(ex.Problems, p => p.StartsWith("AUTH0_ALLOW_INSECURE_REQUESTS"));
     }
 }
+
+public class ScopesTests
+{
+    [Theory]
+    [InlineData("openid profile", null, "openid profile")]
+    [InlineData("openid profile", "", "openid profile")]
+    [InlineData("openid profile openid", null, "openid profile")]
+    [InlineData("openid  profile", null, "openid profile")]
+    [InlineData(" a b ", null, "a b")]
+    [InlineData("a b", "b c", "a b c")]
+    [InlineData("read:orders read:order", null, "read:orders read:order")]
+    [InlineData("read:order read:orders", null, "read:order read:orders")]
+    [InlineData("x xy x", null, "x xy")]
+    public void Merge_dedupes_in_first_seen_order(string first, string? second, string expected) =>
+        Assert.Equal(expected, Scopes.Merge(first, second));
+
+    [Fact]
+    public void Merging_nothing_into_a_clean_scope_returns_the_same_string()
+    {
+        var input = string.Join(' ', "openid", "profile", "email"); // a fresh instance, not an interned literal
+        Assert.Same(input, Scopes.Merge(input, null));
+        Assert.NotSame(input + " openid", Scopes.Merge(input + " openid", null));
+    }
+}
