@@ -115,6 +115,18 @@ namespace Auth0.Generators
             "The value of '{0}' in [Auth0Claim] is not a compile-time constant; use a literal, a 'const' or typeof(...) so it is known while compiling",
             "The source generator reads [Auth0Claim] while compiling, so every argument must be a constant.");
 
+        public static readonly DiagnosticDescriptor DPoPApiWithoutBaseAddress = Create(
+            "AUTH0019",
+            "Auth0 API that uses DPoP must have a base address",
+            "The API '{0}' sets UseDPoP = true but has no BaseAddress; a DPoP proof binds each request to its URL, and proofs are sent only by the API's generated HttpClient, which needs the base address: set BaseAddress to the API's absolute http(s) URL, or remove UseDPoP",
+            "DPoP proofs are made per request by the API's HttpClient, which exists only for an API with a base address.");
+
+        public static readonly DiagnosticDescriptor DPoPApiWhileDPoPOff = Create(
+            "AUTH0020",
+            "Auth0 API uses DPoP while DPoP is globally off",
+            "The API '{0}' sets UseDPoP = true, but DPoP is globally off: set UseDPoP = true on [Auth0Config] of '{1}' as well (AUTH0_USE_DPOP can still turn it off at run time), or remove UseDPoP from this [Auth0Api]",
+            "An API can only use DPoP when the application has a DPoP key, which [Auth0Config(UseDPoP = true)] turns on by default.");
+
         public static DiagnosticDescriptor GetById(string id) => id switch
         {
             "AUTH0001" => ClassNotPartial,
@@ -135,6 +147,8 @@ namespace Auth0.Generators
             "AUTH0016" => DuplicateClaim,
             "AUTH0017" => InvalidClaimName,
             "AUTH0018" => NonConstantClaimArgument,
+            "AUTH0019" => DPoPApiWithoutBaseAddress,
+            "AUTH0020" => DPoPApiWhileDPoPOff,
             _ => throw new System.ArgumentOutOfRangeException(nameof(id), id, "Unknown Auth0 diagnostic id."),
         };
 

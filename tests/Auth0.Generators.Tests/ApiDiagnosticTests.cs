@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace Auth0.Generators.Tests;
 
 /// <summary>
-/// AUTH0008..AUTH0014. Every config here also declares a valid Billing API that user code uses, to show that an
+/// AUTH0008..AUTH0014, AUTH0019 and AUTH0020. Every config here also declares a valid Billing API that user code uses, to show that an
 /// [Auth0Api] error leaves out only the API at fault and adds no compiler errors.
 /// </summary>
 public class ApiDiagnosticTests
@@ -41,7 +41,7 @@ public class ApiDiagnosticTests
     [Fact]
     public void ValidApis_ReportNothing()
     {
-        var source = Sources.ApiConfig(
+        var source = Sources.DPoPApiConfig(
             "\"Orders\", Audience = Values.Audience, Scope = Values.Scope + \" write:orders\", BaseAddress = Values.Url, UseDPoP = Values.DPoP",
             "Values.Name + \"2\", Audience = \"urn:orders-2\"",
             Billing) + Constants;
@@ -307,6 +307,128 @@ public class ApiDiagnosticTests
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Equal(["CS0029"], run.OutputCompilation.WarningsAndErrors().Select(d => d.Id));
         Assert.Equal(["Auth0.Api.Billing.g.cs"], ApiFiles(run));
+    }
+
+    [Theory]
+    [InlineData("\"Orders\", Audience = \"https://orders.example.com\", UseDPoP = true", "true")]
+    [InlineData("\"Orders\", Audience = \"https://orders.example.com\", BaseAddress = null, UseDPoP = true", "true")]
+    [InlineData("\"Orders\", UseDPoP = Values.DPoP, Audience = \"https://orders.example.com\"", "Values.DPoP")]
+    public void AUTH0019_DPoPWithoutBaseAddress_IsReportedOnUseDPoP(string arguments, string locatedText)
+    {
+        var source = Sources.DPoPApiConfig(arguments, Billing) + (arguments.Contains("Values.", StringComparison.Ordinal) ? Constants : string.Empty);
+        var run = Run(source);
+
+        // The last occurrence: [Auth0Config(UseDPoP = true)] comes first.
+        var diagnostic = AssertApiError(run, "AUTH0019", source, locatedText, last: true);
+        Assert.StartsWith("The API 'Orders' sets UseDPoP = true but has no BaseAddress;", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Equal(["Auth0.Api.Billing.g.cs"], ApiFiles(run));
+        Assert.DoesNotContain("Orders", run.Source(ServicesEmitter.HintName), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"Orders\", Audience = \"https://orders.example.com\", BaseAddress = \"https://orders.example.com/\", UseDPoP = true")]
+    [InlineData("\"Orders\", Audience = \"https://orders.example.com\", UseDPoP = false")]
+    [InlineData("\"Orders\", Audience = \"https://orders.example.com\", BaseAddress = null, UseDPoP = false")]
+    public void AUTH0019_DPoPWithABaseAddressOrNoDPoP_IsFine(string arguments)
+    {
+        var run = Run(Sources.DPoPApiConfig(arguments, Billing));
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.OutputCompilation.WarningsAndErrors());
+        Assert.Contains("Auth0.Api.Orders.g.cs", run.HintNames);
+    }
+
+    [Theory]
+    [InlineData("\"orders\"", "AUTH0013")]
+    [InlineData("Values.UrlField", "AUTH0014")]
+    public void AUTH0019_IsNotReportedForABaseAddressWithAnErrorOfItsOwn(string baseAddress, string id)
+    {
+        var source = Sources.DPoPApiConfig("\"Orders\", Audience = \"https://orders.example.com\", BaseAddress = " + baseAddress + ", UseDPoP = true", Billing)
+            + Constants;
+        var run = Run(source, allowCompilerErrors: ["CS0182"]);
+
+        AssertApiError(run, id, source, baseAddress, allowCompilerErrors: ["CS0182"]);
+        Assert.Equal(["Auth0.Api.Billing.g.cs"], ApiFiles(run));
+    }
+
+    [Theory]
+    [InlineData("[Auth0Config]")]
+    [InlineData("[Auth0Config(UseDPoP = false)]")]
+    [InlineData("[Auth0Config(LoginPath = \"/signin\")]")]
+    public void AUTH0020_DPoPWhileDPoPIsOff_IsReportedOnUseDPoP(string config)
+    {
+        var source = Sources.ApiConfig(
+                "\"Orders\", Audience = \"https://orders.example.com\", BaseAddress = \"https://orders.example.com/\", UseDPoP = true", Billing)
+            .Replace("[Auth0Config]", config, StringComparison.Ordinal);
+        var run = Run(source);
+
+        var diagnostic = AssertApiError(run, "AUTH0020", source, "true", last: true);
+        Assert.StartsWith("The API 'Orders' sets UseDPoP = true, but DPoP is globally off:", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Contains("[Auth0Config] of 'MyApp.Auth0Setup'", diagnostic.GetMessage(), StringComparison.Ordinal);
+        Assert.Equal(["Auth0.Api.Billing.g.cs"], ApiFiles(run));
+        Assert.DoesNotContain("Orders", run.Source(ServicesEmitter.HintName), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[Auth0Config(UseDPoP = true)]", "true")]
+    [InlineData("[Auth0Config]", "false")]
+    [InlineData("[Auth0Config(UseDPoP = false)]", "false")]
+    public void AUTH0020_DPoPOnOrNotUsed_IsFine(string config, string useDPoP)
+    {
+        var source = Sources.ApiConfig(
+                "\"Orders\", Audience = \"https://orders.example.com\", BaseAddress = \"https://orders.example.com/\", UseDPoP = " + useDPoP, Billing)
+            .Replace("[Auth0Config]", config, StringComparison.Ordinal);
+        var run = Run(source);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.OutputCompilation.WarningsAndErrors());
+        Assert.Contains(", \"https://orders.example.com/\", " + useDPoP + "),", run.Source(ServicesEmitter.HintName), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("UseDPoP = Values.DPoPField", "CS0182")]
+    [InlineData("UseDPoP = 1", "CS0029")]
+    public void AUTH0020_IsNotReportedWhenAuth0ConfigsUseDPoPHasACompilerError(string argument, string compilerError)
+    {
+        // The compiler's error is the real cause; the API is generated as declared, so nothing else breaks.
+        var source = Sources.ApiConfig(
+                "\"Orders\", Audience = \"https://orders.example.com\", BaseAddress = \"https://orders.example.com/\", UseDPoP = true", Billing)
+            .Replace("[Auth0Config]", "[Auth0Config(" + argument + ")]", StringComparison.Ordinal) + Constants;
+        var run = Run(source, allowCompilerErrors: [compilerError]);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Equal([compilerError], run.OutputCompilation.WarningsAndErrors().Select(d => d.Id));
+        Assert.Contains("Auth0.Api.Orders.g.cs", run.HintNames);
+    }
+
+    [Fact]
+    public void DPoPWithoutBaseAddressWhileDPoPIsOff_ReportsBoth()
+    {
+        var source = Sources.ApiConfig("\"Orders\", Audience = \"https://orders.example.com\", UseDPoP = true", Billing);
+        var run = Run(source);
+
+        Assert.Equal(["AUTH0019", "AUTH0020"], run.GeneratorDiagnostics.Select(d => d.Id).Order());
+        Assert.All(run.GeneratorDiagnostics, d => Assert.Equal("true", DiagnosticTests.Text(source, d)));
+        Assert.Equal(["Auth0.Api.Billing.g.cs"], ApiFiles(run));
+    }
+
+    [Fact]
+    public void DPoPErrors_AreReportedOnTheDeclarationOfTheApi()
+    {
+        const string other = "namespace MyApp;\n[Auth0.Minimal.Auth0Api(\"Orders\", Audience = \"https://orders.example.com\", UseDPoP = true)]\ninternal partial class Auth0Setup { }";
+        var compilation = GeneratorHarness.CreateCompilation(
+            GeneratorHarness.Parse(Sources.DPoPApiConfig(Billing), "/src/Config.cs"),
+            GeneratorHarness.Parse(other, "/src/Other.cs"),
+            GeneratorHarness.Parse(Sources.Program, "/src/Program.cs"),
+            GeneratorHarness.Parse(BillingConsumer, "/src/Billing.cs"));
+        var run = GeneratorHarness.Run(compilation);
+
+        // DPoP is on for the class even though this part of it does not say so.
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("AUTH0019", diagnostic.Id);
+        Assert.Equal("/src/Other.cs", diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal("true", DiagnosticTests.Text(other, diagnostic));
+        Assert.Empty(run.OutputCompilation.WarningsAndErrors());
     }
 
     [Fact]

@@ -222,12 +222,14 @@ public class ApiEmissionTests
     [Fact]
     public void UseDPoP_IsPassedToTheDefinition()
     {
-        var run = GeneratorHarness.Run(Sources.ApiConfig("\"Orders\", Audience = \"https://orders.example.com\", UseDPoP = true"), Sources.Program);
+        var run = GeneratorHarness.Run(
+            Sources.DPoPApiConfig("\"Orders\", Audience = \"https://orders.example.com\", BaseAddress = \"https://orders.example.com/\", UseDPoP = true"),
+            Sources.Program);
 
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.OutputCompilation.WarningsAndErrors());
         Assert.Contains(
-            "new global::Auth0.Minimal.Auth0ApiDefinition(\"Orders\", \"https://orders.example.com\", null, null, true),",
+            "new global::Auth0.Minimal.Auth0ApiDefinition(\"Orders\", \"https://orders.example.com\", null, \"https://orders.example.com/\", true),",
             run.Source(ServicesEmitter.HintName));
     }
 

@@ -254,7 +254,7 @@ public class DiagnosticTests
             [
                 "AUTH0001", "AUTH0002", "AUTH0003", "AUTH0004", "AUTH0005", "AUTH0006", "AUTH0007",
                 "AUTH0008", "AUTH0009", "AUTH0010", "AUTH0011", "AUTH0012", "AUTH0013", "AUTH0014",
-                "AUTH0015", "AUTH0016", "AUTH0017", "AUTH0018",
+                "AUTH0015", "AUTH0016", "AUTH0017", "AUTH0018", "AUTH0019", "AUTH0020",
             ],
             descriptors.Select(d => d.Id).Order());
         Assert.All(descriptors, d =>

@@ -35,6 +35,13 @@ public class IncrementalTests
         }
         """;
 
+    // ConfigWithMethod with DPoP on by default, and with the Orders API using it.
+    private static readonly string ConfigWithDPoP = ConfigWithMethod
+        .Replace("[Auth0Config(LoginPath = \"/signin\")]", "[Auth0Config(LoginPath = \"/signin\", UseDPoP = true)]", StringComparison.Ordinal);
+
+    private static readonly string ConfigWithDPoPApi = ConfigWithDPoP
+        .Replace("BaseAddress = \"https://orders.example.com/\")]", "BaseAddress = \"https://orders.example.com/\", UseDPoP = true)]", StringComparison.Ordinal);
+
     [Fact]
     public void FirstRun_TracksEveryStep()
     {
@@ -166,17 +173,98 @@ public class IncrementalTests
     [Fact]
     public void EditingUseDPoP_ReEmitsOnlyTheServices()
     {
-        var compilation = GeneratorHarness.CreateCompilation(ConfigWithMethod, Sources.Program);
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithDPoP, Sources.Program);
         var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
 
-        var next = Edit(compilation, "/src/File0.cs", "Scope = \"read:billing\"", "Scope = \"read:billing\", UseDPoP = true");
+        var next = Edit(compilation, "/src/File0.cs", "BaseAddress = \"https://orders.example.com/\"", "BaseAddress = \"https://orders.example.com/\", UseDPoP = true");
         driver = driver.RunGenerators(next);
         var result = driver.GetRunResult().Results.Single();
 
         // The API files do not use UseDPoP, so they stay as they are.
+        Assert.Empty(result.Diagnostics);
         AssertCachedOrUnchanged(Outputs(result, TrackingNames.ApiFiles));
         Assert.Equal([TrackingNames.ServicesFile], ReEmitted(result));
-        Assert.Contains("\"read:billing\", null, true)", Source(result, "Auth0.Services.g.cs"));
+        Assert.Contains("\"read:orders\", \"https://orders.example.com/\", true)", Source(result, "Auth0.Services.g.cs"));
+    }
+
+    [Fact]
+    public void TurningDPoPOnInAuth0Config_ReEmitsOnlyTheServices()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithMethod, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "LoginPath = \"/signin\"", "LoginPath = \"/signin\", UseDPoP = true");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        // The routes, endpoints and API files do not depend on it.
+        Assert.Contains(Outputs(result, TrackingNames.ConfigClasses), o => o.Reason == IncrementalStepRunReason.Modified);
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.Diagnostics));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.RoutesFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.EndpointsFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ApiFiles));
+        Assert.All(Outputs(result, TrackingNames.ServicesFile), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Equal([TrackingNames.ServicesFile], ReEmitted(result));
+        Assert.Contains("DefaultToDPoP(configuration, configure));", Source(result, "Auth0.Services.g.cs"));
+    }
+
+    [Theory]
+    [InlineData("/src/Other.cs")]
+    [InlineData("/src/File1.cs")]
+    [InlineData("/src/File0.cs")]
+    public void UnrelatedEditsWithDPoP_KeepEverythingCached(string path)
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithDPoPApi, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = path switch
+        {
+            "/src/Other.cs" => compilation.AddSyntaxTrees(GeneratorHarness.Parse("namespace MyApp; internal static class Other { }", path)),
+            "/src/File1.cs" => Edit(compilation, path, "return value + 1;", "return value + 2;"),
+            _ => Edit(compilation, path, "=> 1;", "=> 42;"),
+        };
+        driver = driver.RunGenerators(next);
+
+        var result = driver.GetRunResult().Results.Single();
+        Assert.Empty(result.Diagnostics);
+        AssertAllCachedOrUnchanged(result);
+        Assert.Empty(ReEmitted(result));
+    }
+
+    [Fact]
+    public void MovingTheConfigClassWithDPoP_ReparsesButDoesNotReEmit()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithDPoPApi, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "namespace MyApp;", "namespace MyApp;\n\n\n");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Contains(Outputs(result, TrackingNames.ConfigClasses), o => o.Reason == IncrementalStepRunReason.Modified);
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ServicesFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.ApiFiles));
+        Assert.Empty(ReEmitted(result));
+    }
+
+    [Fact]
+    public void TurningDPoPOffInAuth0Config_ReportsAUTH0020AndRemovesOnlyThatApi()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(ConfigWithDPoPApi, Sources.Program);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var next = Edit(compilation, "/src/File0.cs", "LoginPath = \"/signin\", UseDPoP = true", "LoginPath = \"/signin\"");
+        driver = driver.RunGenerators(next);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Equal("AUTH0020", Assert.Single(result.Diagnostics).Id);
+        Assert.All(Outputs(result, TrackingNames.Diagnostics), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.RoutesFile));
+        AssertCachedOrUnchanged(Outputs(result, TrackingNames.EndpointsFile));
+        Assert.Equal(
+            ["Auth0.Api.Billing.g.cs", "Auth0.Endpoints.g.cs", "Auth0.Services.g.cs", "Auth0Config.Routes.g.cs"],
+            result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("DefaultToDPoP", Source(result, "Auth0.Services.g.cs"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public class ModelShapeTests
             """
             using Auth0.Minimal;
             namespace MyApp;
-            [Auth0Config(LoginPath = "bad")]
+            [Auth0Config(LoginPath = "bad", UseDPoP = true)]
             [Auth0Api("Orders", Audience = "https://orders", Scope = "read:orders", BaseAddress = "https://orders.example", UseDPoP = true)]
             internal partial class Auth0Setup { }
             """,
@@ -82,7 +82,7 @@ public class ModelShapeTests
             """
             using Auth0.Minimal;
             namespace MyApp;
-            [Auth0Config]
+            [Auth0Config(UseDPoP = true)]
             [Auth0Api("Orders", Audience = "https://orders", Scope = "read:orders", BaseAddress = "https://orders.example", UseDPoP = true)]
             internal partial class Auth0Setup { }
 
@@ -102,6 +102,7 @@ public class ModelShapeTests
                 new ApiModel("Billing", "urn:billing", null, null, false),
             ],
             parsed.Config.Apis);
+        Assert.True(parsed.Config.UseDPoP);
         Assert.Equal("internal", parsed.Config.Accessibility);
         Assert.Equal("internal", parsed.Config.ApiAccessibility);
         Assert.True(parsed.Config.IsPartial);
@@ -129,6 +130,7 @@ public class ModelShapeTests
             .Single();
 
         Assert.Equal([new ApiModel("Billing", "https://billing", null, null, false)], parsed.Config.Apis);
+        Assert.False(parsed.Config.UseDPoP);
         Assert.Empty(parsed.Diagnostics);
         Assert.Equal("AUTH0010", Assert.Single(parsed.ApiDiagnostics).Id);
     }

@@ -23,7 +23,7 @@ public class RuntimeContractTests
         Assert.Equal(
             [
                 "AccessTokenPath", "BackchannelLogoutPath", "CallbackPath", "EnableAccessTokenEndpoint",
-                "EnableBackchannelLogout", "LoginPath", "LogoutPath", "ProfilePath",
+                "EnableBackchannelLogout", "LoginPath", "LogoutPath", "ProfilePath", ConfigParser.UseDPoPProperty,
             ],
             typeof(Auth0ConfigAttribute).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(ConfigParser.ConfigAttributeMetadataName, typeof(Auth0ConfigAttribute).FullName);

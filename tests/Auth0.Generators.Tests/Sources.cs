@@ -88,6 +88,10 @@ internal static class Sources
         + string.Concat(apiArguments.Select(a => "[Auth0Api(" + a + ")]\n"))
         + "internal partial class Auth0Setup\n{\n}\n";
 
+    /// <summary>Like <see cref="ApiConfig"/>, with DPoP turned on by [Auth0Config(UseDPoP = true)].</summary>
+    public static string DPoPApiConfig(params string[] apiArguments) =>
+        ApiConfig(apiArguments).Replace("[Auth0Config]", "[Auth0Config(UseDPoP = true)]", StringComparison.Ordinal);
+
     /// <summary>The two-claim example: roles as a string array (derived name), an admin flag as a bool (explicit name).</summary>
     public const string TwoClaimsConfig = """
         using Auth0.Minimal;

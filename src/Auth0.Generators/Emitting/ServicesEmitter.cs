@@ -16,6 +16,8 @@ namespace Auth0.Generators.Emitting
         private const string Extensions = "global::Auth0.Minimal.AspNetCore.Auth0ApiServiceCollectionExtensions.";
         private const string Definition = "global::Auth0.Minimal.Auth0ApiDefinition";
         private const string KeepClaims = "KeepDeclaredClaims";
+        private const string DefaultToDPoP = "DefaultToDPoP";
+        private const string OptionsAction = "global::System.Action<global::Auth0.Minimal.Auth0Options>";
 
         public static void Emit(SourceProductionContext context, ServicesFileModel? model)
         {
@@ -72,6 +74,12 @@ namespace Auth0.Generators.Emitting
                 WriteKeepClaims(writer, model);
             }
 
+            if (model.UseDPoP)
+            {
+                writer.WriteLine();
+                WriteDefaultToDPoP(writer);
+            }
+
             writer.CloseBlock();
             writer.CloseBlock();
             return writer.ToString();
@@ -99,7 +107,8 @@ namespace Auth0.Generators.Emitting
                 writer.Unindent().WriteLine("},");
             }
 
-            writer.WriteLine((model.Claims.IsEmpty ? "configure" : KeepClaims + "(configure)") + ");");
+            var configure = model.Claims.IsEmpty ? "configure" : KeepClaims + "(configure)";
+            writer.WriteLine((model.UseDPoP ? DefaultToDPoP + "(configuration, " + configure + ")" : configure) + ");");
             writer.Unindent();
         }
 
@@ -119,6 +128,34 @@ namespace Auth0.Generators.Emitting
                 writer.WriteLine("options.IdTokenClaimsToKeep.Add(" + RoutesEmitter.Literal(claim) + ");");
             }
 
+            writer.WriteLine("configure?.Invoke(options);");
+            writer.Unindent().WriteLine("};");
+            writer.Unindent();
+        }
+
+        // The runtime binds the configuration before it runs the configure callback, so [Auth0Config(UseDPoP = true)]
+        // cannot simply set the option there: it would override AUTH0_USE_DPOP=false. Empty values count as unset,
+        // as they do for the runtime.
+        private static void WriteDefaultToDPoP(SourceWriter writer)
+        {
+            writer.WriteLine("/// <summary>");
+            writer.WriteLine("/// Turns DPoP on, as [Auth0Config] asks, unless <paramref name=\"configuration\"/> sets AUTH0_USE_DPOP or Auth0:UseDPoP,");
+            writer.WriteLine("/// then runs <paramref name=\"configure\"/>.");
+            writer.WriteLine("/// </summary>");
+            writer.WriteLine("/// <param name=\"configuration\">The application configuration, whose DPoP setting wins.</param>");
+            writer.WriteLine("/// <param name=\"configure\">The rest of the configuration of the Auth0 options, or null.</param>");
+            writer.WriteLine("/// <returns>The configuration passed to the Auth0 runtime.</returns>");
+            writer.WriteLine("private static " + OptionsAction + " " + DefaultToDPoP + "(");
+            writer.Indent();
+            writer.WriteLine("global::Microsoft.Extensions.Configuration.IConfiguration configuration,");
+            writer.WriteLine(OptionsAction + "? configure) =>");
+            writer.WriteLine("options =>");
+            writer.WriteLine("{").Indent();
+            writer.WriteLine("if (string.IsNullOrEmpty(configuration[\"AUTH0_USE_DPOP\"]) && string.IsNullOrEmpty(configuration[\"Auth0:UseDPoP\"]))");
+            writer.WriteLine("{").Indent();
+            writer.WriteLine("options.UseDPoP = true;");
+            writer.Unindent().WriteLine("}");
+            writer.WriteLine();
             writer.WriteLine("configure?.Invoke(options);");
             writer.Unindent().WriteLine("};");
             writer.Unindent();

@@ -8,6 +8,9 @@ namespace Auth0.Generators.Model
     /// <param name="Audience">An absolute URI.</param>
     /// <param name="Scope">Space-separated scope tokens, or null to ask for none.</param>
     /// <param name="BaseAddress">An absolute http(s) URL, or null when no HttpClient is generated.</param>
+    /// <param name="UseDPoP">
+    /// Only ever true with a base address, and with [Auth0Config(UseDPoP = true)] unless that value itself does not compile.
+    /// </param>
     internal sealed record ApiModel(
         string Name,
         string Audience,

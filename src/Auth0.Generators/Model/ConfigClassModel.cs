@@ -19,6 +19,7 @@ namespace Auth0.Generators.Model
     /// <param name="ContainingTypes">Enclosing types, outermost first.</param>
     /// <param name="Apis">The valid [Auth0Api] declarations, in source order.</param>
     /// <param name="Claims">The valid [Auth0Claim] declarations, in source order.</param>
+    /// <param name="UseDPoP">[Auth0Config] sets <c>UseDPoP = true</c>: DPoP is on unless the configuration says otherwise.</param>
     internal sealed record ConfigClassModel(
         string? Namespace,
         string ClassName,
@@ -32,6 +33,7 @@ namespace Auth0.Generators.Model
         RoutesModel Routes,
         EquatableArray<ApiModel> Apis,
         EquatableArray<ClaimModel> Claims,
+        bool UseDPoP,
         LocationInfo? Location);
 
     /// <summary>The result of reading one [Auth0Config] class; diagnostics stay apart from the model.</summary>
@@ -94,15 +96,17 @@ namespace Auth0.Generators.Model
     /// The claims declared with [Auth0Claim], kept in the session; only the claim strings, so renaming an accessor or
     /// changing its type leaves this file as it is.
     /// </param>
+    /// <param name="UseDPoP">DPoP is on by default, so the generated code turns it on unless the configuration sets it.</param>
     internal sealed record ServicesFileModel(
         string? ConfigTypeName,
         string? Namespace,
         EquatableArray<ApiModel> Apis,
-        EquatableArray<string> Claims)
+        EquatableArray<string> Claims,
+        bool UseDPoP)
     {
-        public static readonly ServicesFileModel Stub = new(null, null, EquatableArray<ApiModel>.Empty, EquatableArray<string>.Empty);
+        public static readonly ServicesFileModel Stub = new(null, null, EquatableArray<ApiModel>.Empty, EquatableArray<string>.Empty, false);
 
         public static ServicesFileModel From(ConfigClassModel config) =>
-            new(config.FullyQualifiedName, config.Namespace, config.Apis, config.Claims.Select(c => c.Claim).ToEquatableArray());
+            new(config.FullyQualifiedName, config.Namespace, config.Apis, config.Claims.Select(c => c.Claim).ToEquatableArray(), config.UseDPoP);
     }
 }

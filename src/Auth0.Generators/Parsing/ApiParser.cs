@@ -27,9 +27,13 @@ namespace Auth0.Generators.Parsing
         /// Returns the valid declarations, in source order, and adds a diagnostic for each problem. A declaration
         /// with a problem is left out, so the code generated for the others stays free of follow-on errors.
         /// </summary>
+        /// <param name="dpopEnabled">
+        /// The UseDPoP value of [Auth0Config], or null when it is not a constant bool (a compiler error already).
+        /// </param>
         public static EquatableArray<ApiModel> Parse(
             INamedTypeSymbol type,
             SemanticModel semanticModel,
+            bool? dpopEnabled,
             List<DiagnosticInfo> diagnostics,
             CancellationToken cancellationToken)
         {
@@ -57,9 +61,11 @@ namespace Auth0.Generators.Parsing
                 .Select(s => Read(s, ModelFor(s.SyntaxTree, semanticModel), diagnostics, cancellationToken))
                 .ToList();
 
+            var configName = type.ToDisplayString();
             foreach (var declaration in declarations)
             {
                 Validate(declaration, diagnostics);
+                ValidateDPoP(declaration, dpopEnabled, configName, diagnostics);
             }
 
             ReportDuplicates(declarations, diagnostics);
@@ -155,6 +161,7 @@ namespace Auth0.Generators.Parsing
                         break;
                     case UseDPoPProperty when argument.NameEquals is not null:
                         var useDPoP = ReadArgument(argument, key, semanticModel, diagnostics, cancellationToken);
+                        declaration.UseDPoPLocation = useDPoP.Location;
                         if (useDPoP.Value is bool value)
                         {
                             declaration.UseDPoP = value;
@@ -266,6 +273,30 @@ namespace Auth0.Generators.Parsing
                         Diagnostics.InvalidApiBaseAddress, baseAddress.Location, apiName, Display(baseAddressText)));
                     declaration.IsValid = false;
                 }
+            }
+        }
+
+        private static void ValidateDPoP(Declaration declaration, bool? dpopEnabled, string configName, List<DiagnosticInfo> diagnostics)
+        {
+            if (!declaration.UseDPoP)
+            {
+                return;
+            }
+
+            // A base address that is set but invalid or not a constant has an error of its own.
+            var baseAddress = declaration.BaseAddress;
+            if (!baseAddress.IsSet || (baseAddress.IsKnown && baseAddress.Value is null))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DPoPApiWithoutBaseAddress, declaration.UseDPoPLocation, declaration.DisplayName));
+                declaration.IsValid = false;
+            }
+
+            // Null: [Auth0Config]'s own UseDPoP has a compiler error, which says more.
+            if (dpopEnabled == false)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    Diagnostics.DPoPApiWhileDPoPOff, declaration.UseDPoPLocation, declaration.DisplayName, configName));
+                declaration.IsValid = false;
             }
         }
 
@@ -382,6 +413,9 @@ namespace Auth0.Generators.Parsing
             public Argument BaseAddress { get; set; }
 
             public bool UseDPoP { get; set; }
+
+            /// <summary>Where the UseDPoP value is written; the DPoP errors point there.</summary>
+            public LocationInfo? UseDPoPLocation { get; set; }
 
             public bool IsValid { get; set; } = true;
 

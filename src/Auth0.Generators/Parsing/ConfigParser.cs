@@ -14,6 +14,9 @@ namespace Auth0.Generators.Parsing
     {
         public const string ConfigAttributeMetadataName = "Auth0.Minimal.Auth0ConfigAttribute";
 
+        /// <summary>The [Auth0Config] property that turns DPoP on by default.</summary>
+        public const string UseDPoPProperty = "UseDPoP";
+
         private static readonly SymbolDisplayFormat NamespaceFormat = new(
             globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
             typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
@@ -61,8 +64,9 @@ namespace Auth0.Generators.Parsing
             }
 
             var routes = RoutesParser.Parse(context.Attributes[0], context.SemanticModel, diagnostics, cancellationToken);
+            var useDPoP = ReadUseDPoP(context.Attributes[0], context.SemanticModel, cancellationToken);
             var apiDiagnostics = new List<DiagnosticInfo>();
-            var apis = ApiParser.Parse(type, context.SemanticModel, apiDiagnostics, cancellationToken);
+            var apis = ApiParser.Parse(type, context.SemanticModel, useDPoP, apiDiagnostics, cancellationToken);
             var claimDiagnostics = new List<DiagnosticInfo>();
             var claims = ClaimParser.Parse(type, context.SemanticModel, claimDiagnostics, cancellationToken);
 
@@ -79,10 +83,33 @@ namespace Auth0.Generators.Parsing
                 Routes: routes,
                 Apis: apis,
                 Claims: claims,
+                UseDPoP: useDPoP == true,
                 Location: classLocation);
 
             return new ConfigParseResult(
                 model, diagnostics.ToEquatableArray(), apiDiagnostics.ToEquatableArray(), claimDiagnostics.ToEquatableArray());
+        }
+
+        /// <summary>
+        /// The UseDPoP value of [Auth0Config]: false when it is not set, null when it is set to something that is not
+        /// a constant bool (a compiler error already, so the APIs that use DPoP are not blamed for it).
+        /// </summary>
+        private static bool? ReadUseDPoP(AttributeData attribute, SemanticModel semanticModel, CancellationToken cancellationToken)
+        {
+            // Syntax rather than AttributeData.NamedArguments, which leaves out values the compiler rejected.
+            var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+            bool? useDPoP = false;
+            foreach (var argument in syntax?.ArgumentList?.Arguments ?? default)
+            {
+                if (argument.NameEquals?.Name.Identifier.ValueText == UseDPoPProperty)
+                {
+                    useDPoP = semanticModel.GetConstantValue(argument.Expression, cancellationToken) is { HasValue: true, Value: bool value }
+                        ? value
+                        : null;
+                }
+            }
+
+            return useDPoP;
         }
 
         private static string GetKeyword(TypeDeclarationSyntax declaration) => declaration switch
