@@ -58,16 +58,27 @@ internal sealed partial class Auth0Endpoints(
             return;
         }
 
+        var extra = new List<KeyValuePair<string, string>>();
+        foreach (var (key, values) in query)
+        {
+            if (values.Count == 0 || values[0] is null) continue;
+            extra.Add(new(key, values[0]!));
+        }
+        await BeginLoginAsync(context, First(query, "returnTo"), extra);
+    }
+
+    /// <summary>
+    /// Starts an interactive login: the configured parameters, then <paramref name="extra"/> (owned ones dropped),
+    /// a transaction cookie and a 307 to /authorize. Shared by the login route and <see cref="Auth0Login"/>.
+    /// </summary>
+    internal async Task BeginLoginAsync(HttpContext context, string? requestedReturnTo, IEnumerable<KeyValuePair<string, string>> extra)
+    {
         var parameters = new List<KeyValuePair<string, string>> { new("scope", settings.ScopeFor(settings.Options.Audience)) };
         if (!string.IsNullOrEmpty(settings.Options.Audience)) SetParameter(parameters, "audience", settings.Options.Audience);
         foreach (var (key, value) in settings.Options.AuthorizationParameters)
             if (!ProtectedParameters.Contains(key)) SetParameter(parameters, key, value);
-        foreach (var (key, values) in query)
-        {
-            if (ProtectedParameters.Contains(key)) continue;
-            if (values.Count == 0 || values[0] is null) continue;
-            SetParameter(parameters, key, values[0]!);
-        }
+        foreach (var (key, value) in extra)
+            if (!ProtectedParameters.Contains(key)) SetParameter(parameters, key, value);
 
         long? maxAge = null;
         if (GetParameter(parameters, "max_age") is { } maxAgeText)
@@ -94,7 +105,7 @@ internal sealed partial class Auth0Endpoints(
         var challenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
 
         var fallback = new Uri(settings.RouteUrl(settings.Options.SignInReturnToPath)).PathAndQuery;
-        var returnTo = SafeRedirect.ToLocalPath(First(query, "returnTo"), settings.AppBaseUri) ?? fallback;
+        var returnTo = SafeRedirect.ToLocalPath(requestedReturnTo, settings.AppBaseUri) ?? fallback;
         if (Encoding.UTF8.GetByteCount(returnTo) > MaxTransactionFieldBytes) returnTo = fallback;
         var scope = GetParameter(parameters, "scope");
         var audience = GetParameter(parameters, "audience");
@@ -329,6 +340,16 @@ internal sealed partial class Auth0Endpoints(
             return;
         }
 
+        // Revoke the refresh token so it is worthless after logout; a failure is logged and logout goes on.
+        if (session?.TokenSet.RefreshToken is { } refreshToken && !string.IsNullOrEmpty(doc.RevocationEndpoint))
+        {
+            try { await tokens.RevokeAsync(doc.RevocationEndpoint, refreshToken, context.RequestAborted); }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OAuth2Exception && !context.RequestAborted.IsCancellationRequested)
+            {
+                LogRevocationFailed(logger, ex.GetType().Name);
+            }
+        }
+
         var federated = query.TryGetValue("federated", out var fed) && !string.Equals(fed[0], "false", StringComparison.OrdinalIgnoreCase);
         var strategy = settings.Options.LogoutStrategy;
         if (strategy == LogoutStrategy.Auto) strategy = string.IsNullOrEmpty(doc.EndSessionEndpoint) ? LogoutStrategy.V2 : LogoutStrategy.Oidc;
@@ -558,6 +579,8 @@ internal sealed partial class Auth0Endpoints(
     private static void Append(StringBuilder url, string key, string value) =>
         url.Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value)).Append('&');
 
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "Refresh token revocation at logout failed: {Error}")]
+    private static partial void LogRevocationFailed(ILogger logger, string error);
     [LoggerMessage(EventId = 1107, Level = LogLevel.Error, Message = "The session store failed: {Error}")]
     private static partial void LogStoreFailed(ILogger logger, string error);
     [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "Back-channel logout token rejected: {Reason}")]

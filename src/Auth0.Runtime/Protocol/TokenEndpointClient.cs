@@ -41,6 +41,25 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
         return response;
     }
 
+    /// <summary>RFC 7009 revocation of a refresh token (client_secret_post).</summary>
+    public async Task RevokeAsync(string revocationEndpoint, string refreshToken, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(settings.Options.HttpTimeout);
+        using var request = new HttpRequestMessage(HttpMethod.Post, revocationEndpoint)
+        {
+            Content = new FormUrlEncodedContent(
+            [
+                new("token_type_hint", "refresh_token"),
+                new("token", refreshToken),
+                new("client_id", settings.ClientId),
+                new("client_secret", settings.ClientSecret),
+            ]),
+        };
+        var (status, _, _) = await http.SendAsync(request, cts.Token).ConfigureAwait(false);
+        if (status is < 200 or > 299) throw new OAuth2Exception("revocation_failed", $"The revocation endpoint answered {status}.", status);
+    }
+
     private async Task<(int Status, byte[] Body, TokenEndpointResponse? Response)> SendOnceAsync(Uri endpoint, List<KeyValuePair<string, string>> form, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };

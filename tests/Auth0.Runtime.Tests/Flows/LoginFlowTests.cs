@@ -123,6 +123,43 @@ public class LoginFlowTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task A_login_started_from_code_forwards_its_parameters_and_returns_where_it_asked()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        var start = await browser.GetAsync(app.BaseUrl + "/go-login");
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, start.StatusCode);
+        var query = HttpUtility.ParseQueryString(start.Headers.Location!.Query);
+        Assert.Equal("signup", query["screen_hint"]);
+        Assert.Equal("auth0-minimal-sample", query["client_id"]);
+        Assert.Equal(app.BaseUrl + "/auth/callback", query["redirect_uri"]);
+        var callback = await browser.GetAsync((await browser.CompleteIdpLoginAsync(start, app, "alice", "alice-password")).ToString());
+        Assert.Equal(app.BaseUrl + "/after?x=1", callback.Headers.Location!.ToString());
+    }
+
+    [Fact]
+    public async Task Logout_revokes_the_refresh_token_at_the_provider()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app);
+        var cookies = browser.AppCookies(app.BaseUrl).ToDictionary(c => c.Name, c => Uri.UnescapeDataString(c.Value));
+        var store = TestSessions.Store(TestApp.Secret);
+        var refreshToken = store.Decode(store.ReadRaw(new TestCookies(cookies)))!.TokenSet.RefreshToken!;
+
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, (await browser.GetAsync(app.BaseUrl + "/auth/logout")).StatusCode);
+
+        using var http = new HttpClient();
+        var refresh = await http.PostAsync(idp.Issuer + "oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken,
+            ["client_id"] = Auth0.Minimal.Sample.LocalIdentityProvider.ClientId, ["client_secret"] = Auth0.Minimal.Sample.LocalIdentityProvider.ClientSecret,
+        }));
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+        Assert.Contains("invalid_grant", await refresh.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Prefetch_and_bad_parameters_create_no_transaction()
     {
         await using var app = await TestApp.StartAsync(idp);

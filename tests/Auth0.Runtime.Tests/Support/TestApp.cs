@@ -63,6 +63,8 @@ public sealed class TestApp : IAsyncDisposable
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
         app.MapGet("/plain", () => Results.Text("plain"));
+        app.MapGet("/go-login", () => Auth0.Minimal.AspNetCore.Auth0Login.Start("/after?x=1",
+            new Dictionary<string, string> { ["screen_hint"] = "signup", ["client_id"] = "evil", ["redirect_uri"] = "https://evil.example/" }));
         app.MapGet("/roles", (HttpContext context) => Results.Text(string.Join(",", context.GetAuth0Session()!.User.GetRoles() ?? ["(none)"])))
             .RequireAuth0Session();
         app.MapGet("/session/field", async (HttpContext context) =>
