@@ -138,6 +138,19 @@ public class LoginFlowTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task Code_can_run_before_and_instead_of_the_auth_routes()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        Assert.Equal(HttpStatusCode.Forbidden, (await browser.GetAsync(app.BaseUrl + "/auth/login?blocked=1")).StatusCode);
+        var login = await browser.GetAsync(app.BaseUrl + "/auth/login");
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, login.StatusCode);
+        Assert.Equal("/auth/login", login.Headers.GetValues("X-Before-Auth0").Single());
+        Assert.Equal("/auth/profile", (await browser.GetAsync(app.BaseUrl + "/auth/profile")).Headers.GetValues("X-Before-Auth0").Single());
+        Assert.False((await browser.GetAsync(app.BaseUrl + "/plain")).Headers.Contains("X-Before-Auth0"));
+    }
+
+    [Fact]
     public async Task Logout_revokes_the_refresh_token_at_the_provider()
     {
         await using var app = await TestApp.StartAsync(idp);

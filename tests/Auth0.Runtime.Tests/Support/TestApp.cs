@@ -58,7 +58,16 @@ public sealed class TestApp : IAsyncDisposable
         builder.Services.AddAuth0Generated(builder.Configuration, options);
 
         var app = builder.Build();
-        app.MapAuth0Generated();
+        app.MapAuth0Generated().WithAuth0Middleware(async (context, next) =>
+        {
+            if (context.Request.Path == "/auth/login" && context.Request.Query.ContainsKey("blocked"))
+            {
+                context.Response.StatusCode = 403;
+                return;
+            }
+            context.Response.Headers["X-Before-Auth0"] = context.Request.Path.Value;
+            await next(context);
+        });
         app.MapGet("/api/me", (HttpContext context) =>
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
