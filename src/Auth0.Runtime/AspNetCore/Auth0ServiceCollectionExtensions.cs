@@ -49,6 +49,8 @@ public static class Auth0ServiceCollectionExtensions
             sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Auth0TokenService>>(),
             sp.GetRequiredService<SessionFinalizer>()));
         services.AddSingleton<SessionFinalizer>();
+        services.AddSingleton(sp => new Auth0BackchannelAuthentication(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<OidcMetadataCache>(),
+            sp.GetRequiredService<TokenEndpointClient>(), sp.GetRequiredService<IdTokenValidator>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Http.Auth0FetcherFactory(sp.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>(),
             sp.GetRequiredService<Auth0TokenService>(), sp.GetRequiredService<Auth0Settings>()));
         services.AddSingleton(sp => new LogoutTokenValidator(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<OidcMetadataCache>(),

@@ -36,7 +36,7 @@ internal sealed class CompactSessionFormat
     /// <summary>Encrypts the session with its expiry, in Unix seconds, inside the payload.</summary>
     public string Seal(Auth0Session session, long expiresAtEpoch)
     {
-        var payload = CompactSessionCodec.Encode(session, expiresAtEpoch);
+        var payload = CompactSessionCodec.Encode(WithConnectionTokensAsField(session), expiresAtEpoch);
         try
         {
             return Prefix + Base64Url.Encode(CompactEnvelope.Seal(_key, payload));
@@ -55,7 +55,7 @@ internal sealed class CompactSessionFormat
         if (plaintext is null) return null;
         try
         {
-            return CompactSessionCodec.Decode(plaintext, nowEpoch);
+            return WithConnectionTokensTyped(CompactSessionCodec.Decode(plaintext, nowEpoch));
         }
         finally { CryptographicOperations.ZeroMemory(plaintext); }
     }
@@ -95,4 +95,24 @@ internal sealed class CompactSessionFormat
         '_' => 63,
         _ => -1,
     };
+
+    private const string ConnectionTokensField = "connectionTokenSets";
+
+    // The codec knows the core members; connection tokens travel as a plain JSON member.
+    private static Auth0Session WithConnectionTokensAsField(Auth0Session session)
+    {
+        if (session.ConnectionTokenSets is not { Count: > 0 } list) return session;
+        var extra = session.Extra is null ? new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal) : new(session.Extra);
+        extra[ConnectionTokensField] = System.Text.Json.JsonSerializer.SerializeToElement(list, Json.Auth0JsonContext.Default.ListConnectionTokenSet);
+        return new Auth0Session { User = session.User, TokenSet = session.TokenSet, AccessTokens = session.AccessTokens, Internal = session.Internal, Extra = extra };
+    }
+
+    private static Auth0Session? WithConnectionTokensTyped(Auth0Session? session)
+    {
+        if (session?.Extra is not { } extra || !extra.Remove(ConnectionTokensField, out var value)) return session;
+        try { session.ConnectionTokenSets = System.Text.Json.JsonSerializer.Deserialize(value, Json.Auth0JsonContext.Default.ListConnectionTokenSet); }
+        catch (System.Text.Json.JsonException) { return null; }
+        if (extra.Count == 0) session.Extra = null;
+        return session;
+    }
 }

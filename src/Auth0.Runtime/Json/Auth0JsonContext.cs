@@ -9,9 +9,11 @@ namespace Auth0.Minimal.Json;
 [JsonSerializable(typeof(Auth0User))]
 [JsonSerializable(typeof(OidcMetadata))]
 [JsonSerializable(typeof(TokenEndpointResponse))]
+[JsonSerializable(typeof(BackchannelAuthorizeResponse))]
 [JsonSerializable(typeof(TransactionState))]
 [JsonSerializable(typeof(AccessTokenResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(Dictionary<string, JsonElement>))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(List<ConnectionTokenSet>))]
 internal sealed partial class Auth0JsonContext : JsonSerializerContext;

@@ -13,6 +13,16 @@ internal sealed class OidcMetadata
     [JsonPropertyName("revocation_endpoint")] public string? RevocationEndpoint { get; set; }
     [JsonPropertyName("id_token_signing_alg_values_supported")] public string[]? IdTokenSigningAlgValuesSupported { get; set; }
     [JsonPropertyName("authorization_response_iss_parameter_supported")] public bool? AuthorizationResponseIssParameterSupported { get; set; }
+    [JsonPropertyName("backchannel_authentication_endpoint")] public string? BackchannelAuthenticationEndpoint { get; set; }
+}
+
+internal sealed class BackchannelAuthorizeResponse
+{
+    [JsonPropertyName("auth_req_id")] public string? AuthReqId { get; set; }
+    [JsonPropertyName("expires_in"), JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public long? ExpiresIn { get; set; }
+    [JsonPropertyName("interval"), JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public long? Interval { get; set; }
+    [JsonPropertyName("error")] public string? Error { get; set; }
+    [JsonPropertyName("error_description")] public string? ErrorDescription { get; set; }
 }
 
 internal sealed class TokenEndpointResponse
@@ -25,6 +35,10 @@ internal sealed class TokenEndpointResponse
     [JsonPropertyName("scope")] public string? Scope { get; set; }
     [JsonPropertyName("error")] public string? Error { get; set; }
     [JsonPropertyName("error_description")] public string? ErrorDescription { get; set; }
+    [JsonPropertyName("authorization_details")] public System.Text.Json.JsonElement? AuthorizationDetails { get; set; }
+    [JsonPropertyName("auth_req_id")] public string? AuthReqId { get; set; }
+    [JsonPropertyName("interval"), JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public long? Interval { get; set; }
+    [JsonPropertyName("issued_token_type")] public string? IssuedTokenType { get; set; }
 }
 
 internal sealed class TransactionState

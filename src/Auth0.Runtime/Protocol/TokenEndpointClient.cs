@@ -16,6 +16,22 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
             new("grant_type", "authorization_code"),
         ], ct);
 
+    /// <summary>One POST without interpreting errors (CIBA polling needs the status and Retry-After); no DPoP.</summary>
+    public async Task<(int Status, TokenEndpointResponse? Response, System.Net.Http.Headers.HttpResponseHeaders Headers)> PostRawAsync(
+        string endpoint, List<KeyValuePair<string, string>> form, CancellationToken ct)
+    {
+        form.Add(new("client_id", settings.ClientId));
+        form.Add(new("client_secret", settings.ClientSecret));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(settings.Options.HttpTimeout);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
+        var (status, body, headers) = await http.SendAsync(request, cts.Token).ConfigureAwait(false);
+        TokenEndpointResponse? response;
+        try { response = JsonSerializer.Deserialize(body, Auth0JsonContext.Default.TokenEndpointResponse); }
+        catch (JsonException) { response = null; }
+        return (status, response, headers);
+    }
+
     public async Task<TokenEndpointResponse> PostAsync(List<KeyValuePair<string, string>> form, CancellationToken ct)
     {
         var doc = await metadata.GetAsync(ct).ConfigureAwait(false);

@@ -23,6 +23,10 @@ public sealed class Auth0Session
     [JsonPropertyName("internal")]
     public SessionInternal Internal { get; set; } = new();
 
+    /// <summary>Access tokens for federated connections (Google, GitHub, ...), by connection and login hint.</summary>
+    [JsonPropertyName("connectionTokenSets")]
+    public List<ConnectionTokenSet>? ConnectionTokenSets { get; set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 
@@ -64,6 +68,16 @@ public sealed class AccessTokenSet
     [JsonPropertyName("audience")] public string? Audience { get; set; }
     [JsonPropertyName("expiresAt"), JsonConverter(typeof(EpochSecondsConverter))] public long? ExpiresAt { get; set; }
     [JsonPropertyName("token_type")] public string? TokenType { get; set; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+public sealed class ConnectionTokenSet
+{
+    [JsonPropertyName("accessToken")] public string? AccessToken { get; set; }
+    [JsonPropertyName("scope")] public string? Scope { get; set; }
+    [JsonPropertyName("expiresAt"), JsonConverter(typeof(EpochSecondsConverter))] public long? ExpiresAt { get; set; }
+    [JsonPropertyName("connection")] public string? Connection { get; set; }
+    [JsonPropertyName("loginHint")] public string? LoginHint { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
 }
 
