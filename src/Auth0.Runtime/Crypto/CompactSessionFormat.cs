@@ -98,20 +98,59 @@ internal sealed class CompactSessionFormat
 
     private const string ConnectionTokensField = "connectionTokenSets";
 
-    // The codec knows the core members; connection tokens travel as a plain JSON member.
+    // The codec knows the core members; connection tokens travel as a plain JSON member, written and read by hand.
     private static Auth0Session WithConnectionTokensAsField(Auth0Session session)
     {
         if (session.ConnectionTokenSets is not { Count: > 0 } list) return session;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var entry in list)
+            {
+                writer.WriteStartObject();
+                if (entry.AccessToken is not null) writer.WriteString("accessToken", entry.AccessToken);
+                if (entry.Scope is not null) writer.WriteString("scope", entry.Scope);
+                if (entry.ExpiresAt is { } exp) writer.WriteNumber("expiresAt", exp);
+                if (entry.Connection is not null) writer.WriteString("connection", entry.Connection);
+                if (entry.LoginHint is not null) writer.WriteString("loginHint", entry.LoginHint);
+                if (entry.Extra is not null)
+                    foreach (var (name, value) in entry.Extra) { writer.WritePropertyName(name); value.WriteTo(writer); }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        using var document = System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory);
         var extra = session.Extra is null ? new Dictionary<string, System.Text.Json.JsonElement>(StringComparer.Ordinal) : new(session.Extra);
-        extra[ConnectionTokensField] = System.Text.Json.JsonSerializer.SerializeToElement(list, Json.Auth0JsonContext.Default.ListConnectionTokenSet);
+        extra[ConnectionTokensField] = document.RootElement.Clone();
         return new Auth0Session { User = session.User, TokenSet = session.TokenSet, AccessTokens = session.AccessTokens, Internal = session.Internal, Extra = extra };
     }
 
     private static Auth0Session? WithConnectionTokensTyped(Auth0Session? session)
     {
         if (session?.Extra is not { } extra || !extra.Remove(ConnectionTokensField, out var value)) return session;
-        try { session.ConnectionTokenSets = System.Text.Json.JsonSerializer.Deserialize(value, Json.Auth0JsonContext.Default.ListConnectionTokenSet); }
-        catch (System.Text.Json.JsonException) { return null; }
+        if (value.ValueKind != System.Text.Json.JsonValueKind.Array) return null;
+        var list = new List<ConnectionTokenSet>();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
+            var entry = new ConnectionTokenSet();
+            foreach (var property in item.EnumerateObject())
+            {
+                var v = property.Value;
+                switch (property.Name)
+                {
+                    case "accessToken" when v.ValueKind == System.Text.Json.JsonValueKind.String: entry.AccessToken = v.GetString(); break;
+                    case "scope" when v.ValueKind == System.Text.Json.JsonValueKind.String: entry.Scope = v.GetString(); break;
+                    case "expiresAt" when v.ValueKind == System.Text.Json.JsonValueKind.Number && v.TryGetInt64(out var exp): entry.ExpiresAt = exp; break;
+                    case "connection" when v.ValueKind == System.Text.Json.JsonValueKind.String: entry.Connection = v.GetString(); break;
+                    case "loginHint" when v.ValueKind == System.Text.Json.JsonValueKind.String: entry.LoginHint = v.GetString(); break;
+                    default: (entry.Extra ??= new(StringComparer.Ordinal))[property.Name] = v.Clone(); break;
+                }
+            }
+            list.Add(entry);
+        }
+        session.ConnectionTokenSets = list;
         if (extra.Count == 0) session.Extra = null;
         return session;
     }

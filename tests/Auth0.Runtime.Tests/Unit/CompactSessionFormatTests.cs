@@ -132,7 +132,7 @@ public class CompactSessionFormatTests(ITestOutputHelper output)
         session.Internal.Extra = new(StringComparer.Ordinal) { ["note"] = Element("\"internal ✓\"") };
         session.SetField("updatedAt", Element("1773480999"));
         // As nextjs-auth0 writes it; the JSON reader puts it among the extra members.
-        session.Extra!["connectionTokenSets"] = Element($$"""[{"connection":"google-oauth2","accessToken":"{{AccessToken("https://www.googleapis.com/", "email")}}","expiresAt":{{Now + 3600}}}]""");
+        session.ConnectionTokenSets = [new ConnectionTokenSet { Connection = "google-oauth2", AccessToken = AccessToken("https://www.googleapis.com/", "email"), ExpiresAt = Now + 3600 }];
         session.SetField("preferences", Element("""{"theme":"dark","langs":["de","fr"],"ratio":0.75}"""));
         return session;
     }
@@ -214,7 +214,8 @@ public class CompactSessionFormatTests(ITestOutputHelper output)
         Assert.Equal("internal ✓", read.Internal.Extra!["note"].GetString());
         Assert.Equal(Now + 3 * 86400, read.Internal.SessionExpiresAt);
         Assert.Equal("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", read.TokenSet.Extra!["dpop_jkt"].GetString());
-        Assert.Equal(["updatedAt", "connectionTokenSets", "preferences"], read.Extra!.Keys.ToArray());
+        Assert.Equal(["updatedAt", "preferences"], read.Extra!.Keys.ToArray());
+        Assert.Equal("google-oauth2", Assert.Single(read.ConnectionTokenSets!).Connection);
         Assert.Equal(1773480999, read.GetField("updatedAt")!.Value.GetInt64());
     }
 
