@@ -620,6 +620,258 @@ async function dpopSuite(base) {
   }), 'dpop: stats reset zeroes the DPoP counters', zero);
 }
 
+// ---------------------------------------------------------------------------------------------
+// CIBA (poll mode) and Auth0's token exchange for federated connections
+// ---------------------------------------------------------------------------------------------
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+const FEDERATED_GRANT = 'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token';
+const FEDERATED_TOKEN_TYPE = 'http://auth0.com/oauth/token-type/federated-connection-access-token';
+const RT_TYPE = 'urn:ietf:params:oauth:token-type:refresh_token';
+const AT_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+async function cibaSuite(base, keySet) {
+  const getStats = async () => JSON.parse((await request(null, `${base}__test/stats`)).text);
+  const setFaults = (body) => request(null, `${base}__test/faults`, { method: 'POST', json: body });
+  const getFaults = async () => JSON.parse((await request(null, `${base}__test/faults`)).text);
+  const hint = (sub, iss = base) => JSON.stringify({ format: 'iss_sub', iss, sub });
+  const bcAuthorize = async (form, secret = CLIENT_SECRET) => {
+    const res = await request(null, `${base}bc-authorize`, { method: 'POST', form: { client_id: CLIENT_ID, client_secret: secret, ...form } });
+    let body;
+    try {
+      body = JSON.parse(res.text);
+    } catch {
+      body = { raw: res.text };
+    }
+    return { status: res.status, body, headers: res.headers };
+  };
+  let polls = 0;
+  const poll = async (authReqId) => {
+    polls += 1;
+    const res = await request(null, `${base}oauth/token`, {
+      method: 'POST',
+      form: {
+        client_id: CLIENT_ID, client_secret: CLIENT_SECRET, grant_type: CIBA_GRANT, auth_req_id: authReqId,
+      },
+    });
+    let body;
+    try {
+      body = JSON.parse(res.text);
+    } catch {
+      body = { raw: res.text };
+    }
+    return { status: res.status, body, retryAfter: res.headers.get('retry-after') };
+  };
+  const pending = async () => JSON.parse((await request(null, `${base}__test/ciba`)).text);
+  const decide = async (what, authReqId) => (await request(null, `${base}__test/ciba/${what}`, { method: 'POST', json: { auth_req_id: authReqId } })).status;
+  const start = async (form, label) => {
+    const res = await bcAuthorize({ scope: 'openid', binding_message: 'Sign in 42', login_hint: hint('auth0|alice'), ...form });
+    must(res.status === 200 && typeof res.body.auth_req_id === 'string', `ciba: ${label}: POST /bc-authorize -> 200 auth_req_id`, res.body);
+    return res.body;
+  };
+
+  check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204, 'ciba: stats reset');
+
+  const discovery = JSON.parse((await request(null, `${base}.well-known/openid-configuration`)).text);
+  check(discovery.backchannel_authentication_endpoint === `${base}bc-authorize`, 'ciba: discovery backchannel_authentication_endpoint = /bc-authorize', discovery.backchannel_authentication_endpoint);
+  check(JSON.stringify(discovery.backchannel_token_delivery_modes_supported) === '["poll"]', 'ciba: discovery backchannel_token_delivery_modes_supported ["poll"]', discovery.backchannel_token_delivery_modes_supported);
+  check(discovery.grant_types_supported?.includes(CIBA_GRANT), 'ciba: discovery grant_types_supported lists the CIBA grant', discovery.grant_types_supported);
+
+  // ---- approve -------------------------------------------------------------------------
+  {
+    const details = [{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '10.00' } }];
+    const req = await start({
+      scope: 'openid profile email offline_access', binding_message: 'Pay 10 EUR: 4711', authorization_details: JSON.stringify(details),
+    }, 'approve');
+    check(req.expires_in === 30 && req.interval === 1 && Object.keys(req).sort().join() === 'auth_req_id,expires_in,interval', 'ciba: response {auth_req_id, expires_in 30, interval 1}', req);
+    const list = await pending();
+    const mine = list.find((r) => r.auth_req_id === req.auth_req_id);
+    check(mine?.sub === 'auth0|alice' && mine?.binding_message === 'Pay 10 EUR: 4711', 'ciba: GET /__test/ciba lists it {auth_req_id, sub, binding_message}', list);
+    const p1 = await poll(req.auth_req_id);
+    check(p1.status === 400 && p1.body.error === 'authorization_pending', 'ciba: poll before approval -> 400 authorization_pending', p1);
+    await sleep(1100);
+    const p2 = await poll(req.auth_req_id);
+    check(p2.status === 400 && p2.body.error === 'authorization_pending', 'ciba: poll after the interval -> authorization_pending again (no slow_down)', p2);
+    check(await decide('approve', req.auth_req_id) === 204, 'ciba: POST /__test/ciba/approve -> 204');
+    check(!(await pending()).some((r) => r.auth_req_id === req.auth_req_id), 'ciba: approved request is no longer pending');
+    check(await decide('approve', req.auth_req_id) === 404, 'ciba: approving it again -> 404');
+    await sleep(1100);
+    const t = await poll(req.auth_req_id);
+    check(t.status === 200 && typeof t.body.access_token === 'string' && typeof t.body.id_token === 'string' && typeof t.body.refresh_token === 'string'
+      && t.body.token_type === 'Bearer' && t.body.expires_in === 3600 && t.body.scope === 'openid profile email offline_access', 'ciba: after approval -> 200 access_token, id_token, refresh_token, Bearer, 3600, scope', t.body);
+    check(JSON.stringify(t.body.authorization_details) === JSON.stringify(details), 'ciba: token response echoes authorization_details', t.body.authorization_details);
+    const idt = await jwtVerify(t.body.id_token, keySet, { issuer: base, audience: CLIENT_ID }).catch((err) => err);
+    check(!(idt instanceof Error) && idt.payload.sub === 'auth0|alice' && idt.payload.email === 'alice@example.com', 'ciba: id_token verifies (iss, aud), sub auth0|alice, profile/email claims', idt instanceof Error ? idt.message : idt.payload);
+    const ui = await request(null, `${base}userinfo`, { headers: { authorization: `Bearer ${t.body.access_token}` } });
+    check(ui.status === 200 && JSON.parse(ui.text).sub === 'auth0|alice', 'ciba: the access token works at /userinfo', ui.status);
+    const r = await token(base, { grant_type: 'refresh_token', refresh_token: t.body.refresh_token });
+    check(r.status === 200 && decodeJwt(r.body.id_token).sub === 'auth0|alice', 'ciba: the refresh token works', r.body);
+    await sleep(1100);
+    const again = await poll(req.auth_req_id);
+    check(again.status === 400 && again.body.error === 'invalid_grant', 'ciba: polling a redeemed auth_req_id -> invalid_grant', again);
+  }
+
+  // ---- audience, requested_expiry, without offline_access ----------------------------------
+  {
+    const req = await start({ audience: ORDERS, requested_expiry: '60' }, 'audience');
+    check(req.expires_in === 60, 'ciba: requested_expiry 60 -> expires_in 60', req);
+    check(await decide('approve', req.auth_req_id) === 204, 'ciba: approve (audience)');
+    const t = await poll(req.auth_req_id);
+    const at = t.status === 200 ? decodeJwt(t.body.access_token) : {};
+    check(t.status === 200 && at.aud === ORDERS && at.sub === 'auth0|alice' && at.scope === 'read:orders write:orders' && !t.body.refresh_token, 'ciba: audience -> orders JWT (all its scopes), no refresh_token without offline_access', { body: t.body, at });
+    const api = await request(null, `${base}api/orders`, { headers: { authorization: `Bearer ${t.body.access_token}` } });
+    check(api.status === 200, 'ciba: the orders token works at /api/orders', api.status);
+  }
+
+  // ---- deny ----------------------------------------------------------------------------
+  {
+    const req = await start({ login_hint: hint('auth0|bob') }, 'deny');
+    check((await pending()).find((r) => r.auth_req_id === req.auth_req_id)?.sub === 'auth0|bob', 'ciba: login_hint auth0|bob maps to bob');
+    check(await decide('deny', req.auth_req_id) === 204, 'ciba: POST /__test/ciba/deny -> 204');
+    const d = await poll(req.auth_req_id);
+    check(d.status === 400 && d.body.error === 'access_denied', 'ciba: denied -> 400 access_denied', d);
+    check(await decide('approve', req.auth_req_id) === 404, 'ciba: approving a denied request -> 404');
+  }
+
+  // ---- slow_down -------------------------------------------------------------------------
+  {
+    const req = await start({}, 'slow_down');
+    const p1 = await poll(req.auth_req_id);
+    const p2 = await poll(req.auth_req_id);
+    check(p1.body.error === 'authorization_pending' && p2.status === 400 && p2.body.error === 'slow_down' && /6 s/.test(p2.body.error_description), 'ciba: polling right away again -> 400 slow_down (interval now 6 s)', p2);
+    await sleep(1100);
+    const p3 = await poll(req.auth_req_id);
+    check(p3.status === 400 && p3.body.error === 'slow_down' && /11 s/.test(p3.body.error_description), 'ciba: after slow_down 1 s is too soon -> slow_down again (interval +5)', p3);
+    check(await decide('approve', req.auth_req_id) === 204, 'ciba: approve (slow_down)');
+  }
+
+  // ---- expiry -------------------------------------------------------------------------
+  {
+    const req = await start({ requested_expiry: '1' }, 'expiry');
+    check(req.expires_in === 1, 'ciba: requested_expiry 1 -> expires_in 1', req);
+    await sleep(2100);
+    check(!(await pending()).some((r) => r.auth_req_id === req.auth_req_id), 'ciba: expired request is not listed');
+    const e = await poll(req.auth_req_id);
+    check(e.status === 400 && e.body.error === 'expired_token', 'ciba: after expiry -> 400 expired_token', e);
+    check(await decide('approve', req.auth_req_id) === 404, 'ciba: approving an expired request -> 404');
+  }
+
+  // ---- Retry-After fault ----------------------------------------------------------------
+  {
+    const req = await start({}, 'retry-after');
+    check((await setFaults({ cibaRetryAfter: 2 })).status === 204 && (await getFaults()).cibaRetryAfter === 2, 'ciba: faults {cibaRetryAfter: 2} -> 204');
+    const f = await poll(req.auth_req_id);
+    check(f.status === 503 && f.retryAfter === '2' && f.body.error === 'temporarily_unavailable', 'ciba: cibaRetryAfter -> 503 Retry-After: 2', f);
+    check((await getFaults()).cibaRetryAfter === null, 'ciba: cibaRetryAfter is used once');
+    const p = await poll(req.auth_req_id);
+    check(p.status === 400 && p.body.error === 'authorization_pending', 'ciba: next poll continues (authorization_pending, the 503 did not count for slow_down)', p);
+    check(await decide('approve', req.auth_req_id) === 204, 'ciba: approve (retry-after)');
+    await sleep(1100);
+    check((await poll(req.auth_req_id)).status === 200, 'ciba: then 200');
+    check((await setFaults({ cibaRetryAfter: 0 })).status === 400 && (await setFaults({ cibaRetryAfter: 'x' })).status === 400, 'ciba: cibaRetryAfter 0 / "x" -> 400');
+  }
+
+  // ---- request errors -----------------------------------------------------------------
+  {
+    const bad = async (form, label, status, error, secret) => {
+      const res = await bcAuthorize({
+        scope: 'openid', binding_message: 'Sign in 42', login_hint: hint('auth0|alice'), ...form,
+      }, secret);
+      check(res.status === status && res.body.error === error, `ciba: ${label} -> ${status} ${error}`, res);
+    };
+    await bad({ login_hint: hint('auth0|nobody') }, 'unknown user', 400, 'unknown_user_id');
+    await bad({ login_hint: 'alice' }, 'login_hint not JSON', 400, 'invalid_request');
+    await bad({ login_hint: hint('auth0|alice', 'https://other.example.com/') }, 'login_hint of another issuer', 400, 'invalid_request');
+    await bad({ scope: 'profile' }, 'scope without openid', 400, 'invalid_request');
+    await bad({ binding_message: '' }, 'no binding_message', 400, 'invalid_request');
+    await bad({ binding_message: 'x'.repeat(65) }, 'binding_message too long', 400, 'invalid_binding_message');
+    await bad({ authorization_details: '{"type":"x"}' }, 'authorization_details not an array', 400, 'invalid_request');
+    await bad({ requested_expiry: '301' }, 'requested_expiry 301', 400, 'invalid_request');
+    await bad({ audience: 'https://unknown.example.com' }, 'unknown audience', 400, 'invalid_target');
+    await bad({}, 'wrong client secret', 401, 'invalid_client', 'wrong-secret');
+    const unknown = await poll('no-such-auth-req-id');
+    check(unknown.status === 400 && unknown.body.error === 'invalid_grant', 'ciba: unknown auth_req_id -> invalid_grant', unknown);
+  }
+
+  const stats = await getStats();
+  check(stats.cibaPolls === polls && stats.tokenRequests[CIBA_GRANT] === polls, `ciba: stats cibaPolls = ${polls}`, stats);
+}
+
+async function connectionSuite(base) {
+  const getStats = async () => JSON.parse((await request(null, `${base}__test/stats`)).text);
+  const setFaults = (body) => request(null, `${base}__test/faults`, { method: 'POST', json: body });
+  let count = 0;
+  const exchange = (form, extra = {}) => {
+    count += 1;
+    const body = {
+      grant_type: FEDERATED_GRANT, requested_token_type: FEDERATED_TOKEN_TYPE, ...form, ...extra,
+    };
+    for (const [k, v] of Object.entries(body)) if (v === undefined) delete body[k];
+    return token(base, body);
+  };
+  const isGoogleToken = (res) => res.status === 200 && /^conn_google-oauth2_[A-Za-z0-9_-]{16,}$/.test(res.body.access_token)
+    && res.body.token_type === 'Bearer' && res.body.expires_in === 3600
+    && res.body.scope === 'https://www.googleapis.com/auth/calendar.readonly' && res.body.issued_token_type === FEDERATED_TOKEN_TYPE
+    && Object.keys(res.body).sort().join() === 'access_token,expires_in,issued_token_type,scope,token_type';
+
+  check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204, 'connection: stats reset');
+  const jar = new CookieJar();
+  const first = await login(base, jar, { login: 'alice', password: 'alice-password', scope: 'openid profile offline_access' });
+  must(first.status === 200 && first.body.refresh_token, 'connection: login with offline_access', first.body);
+  const rt = first.body.refresh_token;
+
+  const e1 = await exchange({ subject_token: rt, subject_token_type: RT_TYPE, connection: 'google-oauth2' });
+  check(isGoogleToken(e1), 'connection: refresh token -> 200 google-oauth2 token {access_token conn_…, Bearer, 3600, scope, issued_token_type}', e1.body);
+  const e2 = await exchange({ subject_token: rt, subject_token_type: RT_TYPE, connection: 'google-oauth2' }, { login_hint: 'alice@example.com' });
+  check(isGoogleToken(e2) && e2.body.access_token !== e1.body.access_token, 'connection: same refresh token again (with login_hint) -> 200, a new token', e2.body);
+  const refreshed = await token(base, { grant_type: 'refresh_token', refresh_token: rt });
+  check(refreshed.status === 200 && refreshed.body.refresh_token, 'connection: the refresh token still works after the exchanges (not consumed)', refreshed.body);
+  const rt2 = refreshed.body.refresh_token;
+  const rotated = await exchange({ subject_token: rt, subject_token_type: RT_TYPE, connection: 'github' });
+  check(rotated.status === 400 && rotated.body.error === 'invalid_grant', 'connection: a rotated (used) refresh token -> invalid_grant', rotated.body);
+  const gh = await exchange({ subject_token: rt2, subject_token_type: RT_TYPE, connection: 'github' });
+  check(gh.status === 200 && /^conn_github_/.test(gh.body.access_token) && gh.body.scope === 'read:user repo', 'connection: github -> 200 scope "read:user repo"', gh.body);
+
+  const byOpaque = await exchange({ subject_token: refreshed.body.access_token, subject_token_type: AT_TYPE, connection: 'google-oauth2' });
+  check(isGoogleToken(byOpaque), 'connection: opaque access token -> 200', byOpaque.body);
+  const orders = await login(base, new CookieJar(), {
+    login: 'bob', password: 'bob-password', audience: ORDERS, scope: 'openid read:orders',
+  });
+  const byJwt = await exchange({ subject_token: orders.body.access_token, subject_token_type: AT_TYPE, connection: 'google-oauth2' });
+  check(isGoogleToken(byJwt), 'connection: JWT access token (audience login) -> 200', byJwt.body);
+
+  const errorCase = async (form, label, status, error) => {
+    const res = await exchange({ subject_token: rt2, subject_token_type: RT_TYPE, connection: 'google-oauth2', ...form });
+    check(res.status === status && res.body.error === error && typeof res.body.error_description === 'string', `connection: ${label} -> ${status} ${error}`, res.body);
+    return res;
+  };
+  const unknown = await errorCase({ connection: 'facebook' }, 'unknown connection', 400, 'invalid_request');
+  check(/facebook/.test(unknown.body.error_description), 'connection: the description names the connection', unknown.body);
+  const missing = await errorCase({ connection: undefined }, 'no connection', 400, 'invalid_request');
+  check(/'connection'/.test(missing.body.error_description), 'connection: the description names the missing parameter', missing.body);
+  await errorCase({ subject_token: 'not-a-token' }, 'bad refresh token', 400, 'invalid_grant');
+  await errorCase({ subject_token: 'not-a-token', subject_token_type: AT_TYPE }, 'bad access token', 400, 'invalid_grant');
+  await errorCase({ subject_token: `${orders.body.access_token.slice(0, -4)}AAAA`, subject_token_type: AT_TYPE }, 'JWT with a broken signature', 400, 'invalid_grant');
+  await errorCase({ subject_token_type: AT_TYPE }, 'a refresh token sent as access token', 400, 'invalid_grant');
+  await errorCase({ subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }, 'subject_token_type id_token', 400, 'invalid_request');
+  await errorCase({ requested_token_type: 'urn:ietf:params:oauth:token-type:access_token' }, 'wrong requested_token_type', 400, 'invalid_request');
+  await errorCase({ client_secret: 'wrong-secret' }, 'wrong client secret', 401, 'invalid_client');
+
+  check((await setFaults({ connectionTokenError: 'federated_connection_refresh_token_not_found' })).status === 204, 'connection: faults {connectionTokenError} -> 204');
+  await errorCase({}, 'injected connectionTokenError', 400, 'federated_connection_refresh_token_not_found');
+  check(isGoogleToken(await exchange({ subject_token: rt2, subject_token_type: RT_TYPE, connection: 'google-oauth2' })), 'connection: the fault is used once, then 200');
+  check((await setFaults({ connectionTokenError: 5 })).status === 400, 'connection: connectionTokenError must be a string -> 400');
+  check((await setFaults({ accessTokenTtl: 7 })).status === 204, 'connection: faults {accessTokenTtl: 7}');
+  const short = await exchange({ subject_token: rt2, subject_token_type: RT_TYPE, connection: 'google-oauth2' });
+  check(short.status === 200 && short.body.expires_in === 7, 'connection: accessTokenTtl is honoured (expires_in 7)', short.body);
+  check((await setFaults({ accessTokenTtl: null })).status === 204, 'connection: accessTokenTtl restored');
+
+  check((await request(null, `${base}__test/revoke-refresh-tokens`, { method: 'POST', json: { sub: 'auth0|alice' } })).status === 204, 'connection: revoke alice\'s refresh tokens');
+  await errorCase({}, 'revoked refresh token', 400, 'invalid_grant');
+
+  const stats = await getStats();
+  check(stats.connectionTokenRequests === count && stats.tokenRequests[FEDERATED_GRANT] === count, `connection: stats connectionTokenRequests = ${count}`, stats);
+}
+
 async function main() {
   const server = startServer();
   let plainServer;
@@ -932,6 +1184,8 @@ async function main() {
       useDpopNonceResponses: 0,
       dpopApiRequests: { orders: 0 },
       dpopApiLastError: { orders: null },
+      cibaPolls: 0,
+      connectionTokenRequests: 0,
     }), 'GET /__test/stats after reset is all zero', await getStats());
 
     const apiJar = new CookieJar();
@@ -1488,6 +1742,10 @@ async function main() {
         }
       }
     }
+
+    // ---- CIBA and federated connection token exchange ------------------------------------
+    await cibaSuite(base, keySet);
+    await connectionSuite(base);
 
     // ---- exit on stdin close -----------------------------------------------------------
     server.child.stdin.end();

@@ -538,7 +538,7 @@ function generateKeys() {
 // Provider configuration
 // ---------------------------------------------------------------------------------------------
 function buildConfiguration({
-  clientId, clientSecret, backchannelLogoutUri, dpopBound, keys, faults,
+  clientId, clientSecret, backchannelLogoutUri, dpopBound, keys, faults, ciba,
 }) {
   const policy = interactionPolicy.base();
   // Consent is automatic. An explicit (or added, see above) prompt=consent does not force an
@@ -553,7 +553,9 @@ function buildConfiguration({
         client_name: 'Auth0 Minimal Sample (local)',
         application_type: 'web',
         token_endpoint_auth_method: 'client_secret_post',
-        grant_types: ['authorization_code', 'refresh_token'],
+        grant_types: ['authorization_code', 'refresh_token', CIBA_GRANT_TYPE],
+        // CIBA (poll mode only, like Auth0).
+        backchannel_token_delivery_mode: 'poll',
         response_types: ['code'],
         redirect_uris: [
           'http://localhost:3000/auth/callback',
@@ -610,6 +612,7 @@ function buildConfiguration({
       revocation: '/oauth/revoke',
       end_session: '/oidc/logout',
       pushed_authorization_request: '/oauth/par',
+      backchannel_authentication: '/bc-authorize',
     },
 
     interactions: {
@@ -628,6 +631,16 @@ function buildConfiguration({
         // required at the token endpoint, while --dpop-nonce / the fault is on.
         nonceSecret: crypto.randomBytes(32),
         requireNonce: (ctx) => faults.dpopNonce === true && ctx.oidc?.route === 'token',
+      },
+      // OpenID CIBA, poll mode (see createCiba for the state kept next to oidc-provider's).
+      ciba: {
+        enabled: true,
+        deliveryModes: ['poll'],
+        processLoginHint: ciba.processLoginHint,
+        validateBindingMessage: ciba.validateBindingMessage,
+        validateRequestContext: async () => {},
+        verifyUserCode: async () => {},
+        triggerAuthenticationDevice: ciba.triggerAuthenticationDevice,
       },
       rpInitiatedLogout: {
         enabled: true,
@@ -676,7 +689,7 @@ function buildConfiguration({
     clientBasedCORS: (ctx, origin) => isLoopbackOrigin(origin),
 
     // oidc-provider's own outgoing requests (none are configured today: no jwks_uri,
-    // sector_identifier_uri, request_uri or CIBA clients) are held to loopback as well. Throwing
+    // sector_identifier_uri, request_uri, and CIBA is poll mode only) are held to loopback as well. Throwing
     // here fails the request before it is made.
     httpOptions: (url) => {
       assertLoopbackTarget(url);
@@ -690,6 +703,10 @@ function buildConfiguration({
         ?? token.resourceServer?.accessTokenTTL
         ?? ACCESS_TOKEN_TTL,
       AuthorizationCode: 60,
+      // requested_expiry (1..300, checked by the /bc-authorize middleware) or 30 s.
+      BackchannelAuthenticationRequest: (ctx) => (ctx?.oidc?.params.requested_expiry
+        ? Number(ctx.oidc.params.requested_expiry)
+        : CIBA_DEFAULT_EXPIRY),
       IdToken: 3600,
       Interaction: 3600,
       RefreshToken: 14 * 24 * 3600,
@@ -782,6 +799,8 @@ function createStats() {
       this.useDpopNonceResponses = 0;
       this.dpopApiRequests = Object.fromEntries(DPOP_APIS.map((api) => [api.name, 0]));
       this.dpopApiLastError = Object.fromEntries(DPOP_APIS.map((api) => [api.name, null]));
+      this.cibaPolls = 0;
+      this.connectionTokenRequests = 0;
     },
     countTokenRequest(grantType) {
       this.tokenRequests.set(grantType, (this.tokenRequests.get(grantType) ?? 0) + 1);
@@ -803,6 +822,8 @@ function createStats() {
         useDpopNonceResponses: this.useDpopNonceResponses,
         dpopApiRequests: { ...this.dpopApiRequests },
         dpopApiLastError: structuredClone(this.dpopApiLastError),
+        cibaPolls: this.cibaPolls,
+        connectionTokenRequests: this.connectionTokenRequests,
       };
     },
   };
@@ -1045,6 +1066,147 @@ function trackGrants(provider) {
     return grantIds.length;
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// OpenID CIBA (Client-Initiated Backchannel Authentication), poll mode, as Auth0 offers it.
+// oidc-provider's features.ciba handles /bc-authorize and the urn:openid:params:grant-type:ciba
+// grant; kept here: what the test controls list and decide, the polling interval (slow_down),
+// authorization_details (echoed in the token response), and expiry (the memory adapter drops an
+// expired request, which oidc-provider would report as invalid_grant instead of expired_token).
+// ---------------------------------------------------------------------------------------------
+const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+const CIBA_DEFAULT_EXPIRY = 30; // seconds
+const CIBA_MAX_EXPIRY = 300; // seconds, like Auth0
+const CIBA_INTERVAL = 1; // seconds
+const CIBA_SLOW_DOWN_STEP = 5; // seconds added to the interval by every slow_down
+const CIBA_POLL_SLACK_MS = 50; // timers fire a little early now and then
+const CIBA_KEEP_MS = 10 * 60 * 1000; // how long an expired request is remembered
+const CIBA_AUTHORIZATION_DETAILS = Symbol('cibaAuthorizationDetails');
+// Auth0: up to 64 characters, alphanumerics, whitespace and +-_.,:#
+const BINDING_MESSAGE = /^[A-Za-z0-9\s+\-_.,:#]{1,64}$/;
+const OIDC_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email']);
+
+function createCiba({ issuer }) {
+  const requests = new Map(); // auth_req_id -> entry
+  let provider;
+
+  const prune = () => {
+    const now = Date.now();
+    for (const [id, entry] of requests) if (entry.expiresAt + CIBA_KEEP_MS <= now) requests.delete(id);
+  };
+  const isPending = (entry) => entry?.state === 'pending' && entry.expiresAt > Date.now();
+  const loginHintFormat = 'login_hint must be a JSON object {"format":"iss_sub","iss":"<issuer>","sub":"<user id>"}';
+
+  async function decide(authReqId, result) {
+    const entry = requests.get(authReqId);
+    if (!isPending(entry)) return false;
+    const request = await provider.BackchannelAuthenticationRequest.find(authReqId);
+    if (!request) return false;
+    await provider.backchannelResult(request, await result(request), { authTime: Math.floor(Date.now() / 1000) });
+    return true;
+  }
+
+  return {
+    attach(p) {
+      provider = p;
+    },
+
+    // features.ciba.processLoginHint: Auth0's iss_sub login_hint. Unknown users get
+    // unknown_user_id from oidc-provider (no accountId / no account).
+    async processLoginHint(ctx, loginHint) {
+      let hint;
+      try {
+        hint = JSON.parse(loginHint);
+      } catch {
+        throw new errors.InvalidRequest(loginHintFormat);
+      }
+      if (hint === null || typeof hint !== 'object' || Array.isArray(hint) || hint.format !== 'iss_sub'
+        || typeof hint.iss !== 'string' || typeof hint.sub !== 'string') {
+        throw new errors.InvalidRequest(loginHintFormat);
+      }
+      if (hint.iss !== issuer) throw new errors.InvalidRequest(`login_hint iss must be ${issuer}`);
+      return USERS_BY_SUB.has(hint.sub) ? hint.sub : undefined;
+    },
+
+    // features.ciba.validateBindingMessage: required, as at Auth0.
+    async validateBindingMessage(ctx, bindingMessage) {
+      if (bindingMessage === undefined || bindingMessage === '') throw new errors.InvalidRequest('binding_message is required');
+      if (!BINDING_MESSAGE.test(bindingMessage)) {
+        throw new errors.InvalidBindingMessage('binding_message must be 1 to 64 characters: letters, digits, whitespace and +-_.,:#');
+      }
+    },
+
+    // features.ciba.triggerAuthenticationDevice: the request is saved and ctx.body is set.
+    async triggerAuthenticationDevice(ctx, request, account) {
+      prune();
+      const authReqId = ctx.body.auth_req_id;
+      requests.set(authReqId, {
+        authReqId,
+        sub: account.accountId,
+        bindingMessage: ctx.oidc.params.binding_message,
+        scope: request.scope,
+        // the exp oidc-provider gave the request (epoch seconds)
+        expiresAt: (Math.floor(Date.now() / 1000) + request.expiration) * 1000,
+        state: 'pending', // -> approved / denied -> done
+        interval: CIBA_INTERVAL,
+        lastPoll: null,
+        authorizationDetails: ctx.state[CIBA_AUTHORIZATION_DETAILS],
+      });
+      log(`ciba: ${authReqId} for ${account.accountId} (${ctx.oidc.params.binding_message}), expires in ${request.expiration} s`);
+    },
+
+    get: (authReqId) => (typeof authReqId === 'string' ? requests.get(authReqId) : undefined),
+
+    pending() {
+      return [...requests.values()].filter(isPending).map((entry) => ({
+        auth_req_id: entry.authReqId,
+        sub: entry.sub,
+        binding_message: entry.bindingMessage,
+        scope: entry.scope,
+      }));
+    },
+
+    // Like the user approving on their device: a grant with the requested OpenID scopes and (as
+    // every login here) all scopes of all APIs.
+    async approve(authReqId) {
+      const done = await decide(authReqId, async (request) => {
+        const grant = new provider.Grant({ accountId: request.accountId, clientId: request.clientId });
+        const oidcScopes = [...request.scopes].filter((scope) => OIDC_SCOPES.has(scope));
+        if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+        for (const [identifier, api] of APIS) grant.addResourceScope(identifier, api.scope);
+        await grant.save();
+        return grant;
+      });
+      if (done) requests.get(authReqId).state = 'approved';
+      return done;
+    },
+
+    async deny(authReqId) {
+      const done = await decide(authReqId, async () => new errors.AccessDenied('the user denied the request'));
+      if (done) requests.get(authReqId).state = 'denied';
+      return done;
+    },
+  };
+}
+
+// Auth0 "token exchange for federated connections" (Token Vault): a refresh token or access
+// token of this provider buys an access token of an upstream identity provider.
+const FEDERATED_GRANT_TYPE = 'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token';
+const FEDERATED_TOKEN_TYPE = 'http://auth0.com/oauth/token-type/federated-connection-access-token';
+const SUBJECT_TOKEN_TYPES = new Set([
+  'urn:ietf:params:oauth:token-type:refresh_token',
+  'urn:ietf:params:oauth:token-type:access_token',
+]);
+const CONNECTIONS = new Map([
+  ['google-oauth2', { scope: 'https://www.googleapis.com/auth/calendar.readonly' }],
+  ['github', { scope: 'read:user repo' }],
+]);
+
+const secretsEqual = (a, b) => {
+  const x = Buffer.from(String(a ?? ''));
+  const y = Buffer.from(String(b ?? ''));
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+};
 
 // ---------------------------------------------------------------------------------------------
 // Protected resource servers (/api/orders, /api/analytics)
@@ -1428,11 +1590,19 @@ function validateFaults(body) {
   for (const key of ['dpopNonce', 'dpopBound', 'alwaysUseDpopNonce']) {
     if (key in body && typeof body[key] !== 'boolean') problems.push(`${key} must be true or false`);
   }
+  if ('cibaRetryAfter' in body && body.cibaRetryAfter !== null
+    && !(Number.isInteger(body.cibaRetryAfter) && body.cibaRetryAfter > 0 && body.cibaRetryAfter <= 3600)) {
+    problems.push('cibaRetryAfter must be an integer from 1 to 3600 (seconds) or null');
+  }
+  if ('connectionTokenError' in body && body.connectionTokenError !== null
+    && !(typeof body.connectionTokenError === 'string' && body.connectionTokenError)) {
+    problems.push('connectionTokenError must be a non-empty string (an OAuth error code) or null');
+  }
   return problems;
 }
 
 function buildMiddleware({
-  provider, options, keys, faults, stats, revokeGrantsOf, backchannel,
+  provider, options, keys, faults, stats, revokeGrantsOf, backchannel, ciba,
 }) {
   const interactionRoute = /^\/interaction\/([A-Za-z0-9_-]+)$/;
   const loginRoute = /^\/interaction\/([A-Za-z0-9_-]+)\/login$/;
@@ -1503,6 +1673,205 @@ function buildMiddleware({
     return body;
   }
 
+  const tokenError = (ctx, status, error, description) => {
+    ctx.status = status;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+    ctx.body = { error, error_description: description };
+  };
+
+  // POST /bc-authorize: Auth0's `audience` becomes a resource indicator (with all scopes of that
+  // API when none of them is requested), requested_expiry is held to 1..300 s, and
+  // authorization_details is taken out (oidc-provider refuses it at this endpoint) and kept for
+  // the token response. The answer gets `interval`.
+  async function backchannelAuthentication(ctx, next) {
+    const form = await readForm(ctx);
+    const get = (k) => (Array.isArray(form[k]) ? form[k][0] : form[k]);
+    const expiry = get('requested_expiry');
+    if (expiry !== undefined && !(/^[0-9]+$/.test(expiry) && Number(expiry) >= 1 && Number(expiry) <= CIBA_MAX_EXPIRY)) {
+      tokenError(ctx, 400, 'invalid_request', `requested_expiry must be an integer from 1 to ${CIBA_MAX_EXPIRY} (seconds)`);
+      return;
+    }
+    let authorizationDetails;
+    if (form.authorization_details !== undefined) {
+      try {
+        authorizationDetails = JSON.parse(get('authorization_details'));
+      } catch {
+        authorizationDetails = undefined;
+      }
+      if (!Array.isArray(authorizationDetails) || !authorizationDetails.every((d) => d !== null
+        && typeof d === 'object' && !Array.isArray(d) && typeof d.type === 'string' && d.type)) {
+        tokenError(ctx, 400, 'invalid_request', 'authorization_details must be a JSON array of objects, each with a "type" string');
+        return;
+      }
+      delete form.authorization_details;
+    }
+    const audience = get('audience');
+    delete form.audience;
+    if (audience && form.resource === undefined) {
+      form.resource = audience;
+      const api = APIS.get(audience);
+      const scopes = splitScope(get('scope'));
+      if (api && ![...splitScope(api.scope)].some((s) => scopes.has(s))) {
+        splitScope(api.scope).forEach((s) => scopes.add(s));
+        form.scope = [...scopes].join(' ');
+      }
+    }
+    ctx.state[CIBA_AUTHORIZATION_DETAILS] = authorizationDetails;
+    setForm(ctx, form);
+    await next();
+    if (ctx.status === 200 && ctx.body && typeof ctx.body === 'object' && ctx.body.auth_req_id) {
+      ctx.body = { ...ctx.body, interval: CIBA_INTERVAL };
+    }
+  }
+
+  // grant_type=urn:openid:params:grant-type:ciba: the Retry-After fault, slow_down, then
+  // oidc-provider; afterwards expired_token for a request the adapter already dropped, and
+  // authorization_details in the token response.
+  async function cibaPoll(ctx, next, form) {
+    if (options.testControls && faults.cibaRetryAfter) {
+      const seconds = faults.cibaRetryAfter;
+      faults.cibaRetryAfter = null;
+      ctx.set('Retry-After', String(seconds));
+      tokenError(ctx, 503, 'temporarily_unavailable', `injected cibaRetryAfter fault: retry after ${seconds} s`);
+      return;
+    }
+    const authReqId = Array.isArray(form.auth_req_id) ? form.auth_req_id[0] : form.auth_req_id;
+    const entry = ciba.get(authReqId);
+    const now = Date.now();
+    if (entry && entry.state !== 'done' && entry.expiresAt > now) {
+      const tooSoon = entry.lastPoll !== null && now - entry.lastPoll < entry.interval * 1000 - CIBA_POLL_SLACK_MS;
+      entry.lastPoll = now;
+      if (tooSoon) {
+        entry.interval += CIBA_SLOW_DOWN_STEP;
+        tokenError(ctx, 400, 'slow_down', `polling too fast: wait at least ${entry.interval} s between polls of this auth_req_id`);
+        return;
+      }
+    }
+    setForm(ctx, form);
+    await next();
+    afterTokenEndpoint(ctx);
+    if (!entry) return;
+    if (ctx.status === 200) {
+      entry.state = 'done';
+      if (entry.authorizationDetails && ctx.body && typeof ctx.body === 'object') {
+        ctx.body = { ...ctx.body, authorization_details: entry.authorizationDetails };
+      }
+    } else if (ctx.body?.error === 'access_denied') {
+      entry.state = 'done';
+    } else if (ctx.body?.error === 'invalid_grant' && entry.state !== 'done' && Date.now() >= entry.expiresAt) {
+      ctx.body = { error: 'expired_token', error_description: 'backchannel authentication request is expired' };
+    }
+  }
+
+  // The subject of a federated connection exchange: the user (sub) of a refresh token or access
+  // token of this provider, issued to this client, or an error description.
+  async function federatedSubject(subjectTokenType, value) {
+    if (subjectTokenType === 'urn:ietf:params:oauth:token-type:refresh_token') {
+      let rt;
+      try {
+        rt = await provider.RefreshToken.find(value);
+      } catch {
+        rt = undefined;
+      }
+      if (!rt) return { problem: 'subject_token is not a valid refresh token (unknown, expired or revoked)' };
+      if (rt.consumed) return { problem: 'subject_token is a refresh token that was already used (rotated)' };
+      if (rt.clientId !== options.clientId) return { problem: 'subject_token was issued to another client' };
+      if (!rt.grantId || !await provider.Grant.find(rt.grantId)) return { problem: 'the grant of the subject_token was revoked' };
+      return { sub: rt.accountId };
+    }
+    if (value.split('.').length === 3) {
+      try {
+        const { payload } = await jwtVerify(value, apiKeySet, {
+          algorithms: ['RS256'], issuer: provider.issuer, requiredClaims: ['exp', 'sub'],
+        });
+        if (payload.client_id !== options.clientId) return { problem: 'subject_token was issued to another client' };
+        return { sub: payload.sub };
+      } catch (err) {
+        return { problem: err.code === 'ERR_JWT_EXPIRED' ? 'subject_token (access token) expired' : `subject_token is not a valid access token: ${err.message}` };
+      }
+    }
+    let at;
+    try {
+      at = await provider.AccessToken.find(value);
+    } catch {
+      at = undefined;
+    }
+    if (!at) return { problem: 'subject_token is not a valid access token (unknown, expired or revoked)' };
+    if (at.clientId !== options.clientId) return { problem: 'subject_token was issued to another client' };
+    return { sub: at.accountId };
+  }
+
+  // grant_type=urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token
+  async function federatedConnectionExchange(ctx, form) {
+    const get = (k) => (Array.isArray(form[k]) ? form[k][0] : form[k]);
+
+    let clientId = get('client_id');
+    let clientSecret = get('client_secret');
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(ctx.get('authorization'));
+    if (basic && clientSecret === undefined) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0) {
+        try {
+          clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+          clientSecret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+        } catch {
+          clientSecret = undefined;
+        }
+      }
+    }
+    if (clientId !== options.clientId || !secretsEqual(clientSecret, options.clientSecret)) {
+      tokenError(ctx, 401, 'invalid_client', 'client authentication failed');
+      return;
+    }
+    if (options.testControls && faults.connectionTokenError) {
+      const error = faults.connectionTokenError;
+      faults.connectionTokenError = null;
+      tokenError(ctx, 400, error, `injected ${error} fault (connectionTokenError)`);
+      return;
+    }
+    for (const name of ['subject_token', 'subject_token_type', 'requested_token_type', 'connection']) {
+      if (typeof get(name) !== 'string' || !get(name)) {
+        tokenError(ctx, 400, 'invalid_request', `missing required parameter '${name}'`);
+        return;
+      }
+    }
+    const subjectTokenType = get('subject_token_type');
+    if (!SUBJECT_TOKEN_TYPES.has(subjectTokenType)) {
+      tokenError(ctx, 400, 'invalid_request', `subject_token_type must be one of ${[...SUBJECT_TOKEN_TYPES].join(', ')}`);
+      return;
+    }
+    if (get('requested_token_type') !== FEDERATED_TOKEN_TYPE) {
+      tokenError(ctx, 400, 'invalid_request', `requested_token_type must be ${FEDERATED_TOKEN_TYPE}`);
+      return;
+    }
+    const connectionName = get('connection');
+    const connection = CONNECTIONS.get(connectionName);
+    if (!connection) {
+      tokenError(ctx, 400, 'invalid_request', `connection ${connectionName} is not enabled for this client (known: ${[...CONNECTIONS.keys()].join(', ')})`);
+      return;
+    }
+    const { sub, problem } = await federatedSubject(subjectTokenType, get('subject_token'));
+    if (problem || !USERS_BY_SUB.has(sub)) {
+      log(`federated connection exchange: invalid_grant: ${problem ?? `unknown user ${sub}`}`);
+      tokenError(ctx, 400, 'invalid_grant', problem ?? 'the user of subject_token is not known');
+      return;
+    }
+    const expiresIn = faults.accessTokenTtl ?? ACCESS_TOKEN_TTL;
+    log(`federated connection exchange: ${connectionName} token for ${sub} (${subjectTokenType.split(':').pop()})`);
+    ctx.status = 200;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+    ctx.body = {
+      access_token: `conn_${connectionName}_${crypto.randomBytes(24).toString('base64url')}`,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      scope: connection.scope,
+      issued_token_type: FEDERATED_TOKEN_TYPE,
+    };
+  }
+
   async function tokenEndpoint(ctx, next) {
     if (ctx.get('dpop')) stats.dpopProofs.token += 1;
     let form;
@@ -1517,6 +1886,8 @@ function buildMiddleware({
     const rawGrantType = Array.isArray(form?.grant_type) ? form.grant_type[0] : form?.grant_type;
     const grantType = typeof rawGrantType === 'string' && rawGrantType ? rawGrantType : 'unknown';
     stats.countTokenRequest(grantType);
+    if (grantType === CIBA_GRANT_TYPE) stats.cibaPolls += 1;
+    if (grantType === FEDERATED_GRANT_TYPE) stats.connectionTokenRequests += 1;
 
     // The response is held back; the grant itself is processed at once.
     const delay = options.testControls && grantType === 'refresh_token' ? faults.refreshDelayMs : null;
@@ -1532,6 +1903,14 @@ function buildMiddleware({
         ctx.set('Cache-Control', 'no-store');
         ctx.set('Pragma', 'no-cache');
         ctx.body = { error, error_description: `injected ${error} fault` };
+        return;
+      }
+      if (form && grantType === FEDERATED_GRANT_TYPE) {
+        await federatedConnectionExchange(ctx, form);
+        return;
+      }
+      if (form && grantType === CIBA_GRANT_TYPE) {
+        await cibaPoll(ctx, next, form);
         return;
       }
       if (form) {
@@ -1644,7 +2023,32 @@ function buildMiddleware({
         if ('dpopNonce' in body) faults.dpopNonce = body.dpopNonce;
         if ('dpopBound' in body) await setDpopBound(body.dpopBound);
         if ('alwaysUseDpopNonce' in body) faults.alwaysUseDpopNonce = body.alwaysUseDpopNonce;
+        if ('cibaRetryAfter' in body) faults.cibaRetryAfter = body.cibaRetryAfter;
+        if ('connectionTokenError' in body) faults.connectionTokenError = body.connectionTokenError;
         log('faults:', JSON.stringify(faults));
+        ctx.status = 204;
+        return undefined;
+      }
+      if (path === '/__test/ciba' && method === 'GET') {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = ciba.pending();
+        return undefined;
+      }
+      if ((path === '/__test/ciba/approve' || path === '/__test/ciba/deny') && method === 'POST') {
+        const body = await readJsonObject(ctx);
+        if (!body) return undefined;
+        if (typeof body.auth_req_id !== 'string' || !body.auth_req_id) {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: 'auth_req_id must be a non-empty string' };
+          return undefined;
+        }
+        const approve = path.endsWith('/approve');
+        if (!await (approve ? ciba.approve(body.auth_req_id) : ciba.deny(body.auth_req_id))) {
+          ctx.status = 404;
+          ctx.body = { error: 'not_found', error_description: `no pending backchannel authentication request ${body.auth_req_id} (unknown, expired or already decided)` };
+          return undefined;
+        }
+        log(`ciba: ${body.auth_req_id} ${approve ? 'approved' : 'denied'}`);
         ctx.status = 204;
         return undefined;
       }
@@ -1731,6 +2135,10 @@ function buildMiddleware({
     }
     if (path === '/oauth/token' && method === 'POST') {
       return tokenEndpoint(ctx, next);
+    }
+    if (path === '/bc-authorize' && method === 'POST'
+      && ctx.is('application/x-www-form-urlencoded', 'application/json')) {
+      return backchannelAuthentication(ctx, next);
     }
 
     // ---- Auth0 `audience` ---------------------------------------------------------------
@@ -1870,9 +2278,15 @@ async function main() {
     dpopNonce: options.dpopNonce,
     dpopBound: options.dpopBound,
     alwaysUseDpopNonce: false,
+    cibaRetryAfter: null,
+    connectionTokenError: null,
   };
   const stats = createStats();
-  const provider = new Provider(issuer, buildConfiguration({ ...options, keys, faults }));
+  const ciba = createCiba({ issuer });
+  const provider = new Provider(issuer, buildConfiguration({
+    ...options, keys, faults, ciba,
+  }));
+  ciba.attach(provider);
 
   // Accept any loopback redirect_uri / post_logout_redirect_uri on any port (RFC 8252 style).
   const { redirectUriAllowed, postLogoutRedirectUriAllowed } = provider.Client.prototype;
@@ -1892,7 +2306,7 @@ async function main() {
   });
 
   provider.use(buildMiddleware({
-    provider, options, keys, faults, stats, revokeGrantsOf, backchannel,
+    provider, options, keys, faults, stats, revokeGrantsOf, backchannel, ciba,
   }));
 
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error', 'userinfo.error', 'revocation.error']) {

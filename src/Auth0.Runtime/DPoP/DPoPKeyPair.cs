@@ -72,6 +72,17 @@ public sealed class DPoPKeyPair : IDisposable
             key.Dispose();
             throw new DPoPException(DPoPException.ConfigurationError, "The DPoP key must be a P-256 (ES256) key.");
         }
+        byte[] probe = RandomNumberGenerator.GetBytes(32), signature;
+        try
+        {
+            // A public key in the private-key setting would only fail at the first token request.
+            signature = key.SignData(probe, HashAlgorithmName.SHA256);
+        }
+        catch (CryptographicException ex)
+        {
+            key.Dispose();
+            throw new DPoPException(DPoPException.ConfigurationError, "AUTH0_DPOP_PRIVATE_KEY holds no private key (is it the public key?).", ex);
+        }
         if (publicKeyPem is not null)
         {
             using var publicKey = ECDsa.Create();
@@ -82,8 +93,6 @@ public sealed class DPoPKeyPair : IDisposable
                 throw new DPoPException(DPoPException.ConfigurationError, "AUTH0_DPOP_PUBLIC_KEY is not an EC public key in PEM format (SPKI).", ex);
             }
             // Sign with one, verify with the other: a mismatched pair would mint proofs no server accepts.
-            var probe = RandomNumberGenerator.GetBytes(32);
-            var signature = key.SignData(probe, HashAlgorithmName.SHA256);
             if (publicKey.KeySize != 256 || !publicKey.VerifyData(probe, signature, HashAlgorithmName.SHA256))
             {
                 key.Dispose();

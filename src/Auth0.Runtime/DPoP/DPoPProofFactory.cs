@@ -59,7 +59,7 @@ public sealed class DPoPProofFactory
             Span<byte> jti = stackalloc byte[32];
             RandomNumberGenerator.Fill(jti);
             writer.WriteString("jti"u8, Base64Url.Encode(jti));
-            writer.WriteString("htm"u8, method.ToUpperInvariant());
+            writer.WriteString("htm"u8, method); // methods are case-sensitive: the one on the wire
             writer.WriteString("htu"u8, Htu(uri));
             if (nonce is not null) writer.WriteString("nonce"u8, nonce);
             if (accessToken is not null)

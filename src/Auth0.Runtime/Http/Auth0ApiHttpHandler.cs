@@ -42,29 +42,33 @@ public sealed class Auth0ApiHttpHandler : DelegatingHandler
         Authorize(request, token);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         RememberNonce(request, response);
+        if (!CanResend(request)) return response;
 
-        if (IsNonceChallenge(response) && CanResend(request) && UsesDPoP(token))
+        // At most one nonce retry and one forced-refresh retry per call, in whichever order the API asks for them.
+        bool nonceRetried = false, refreshed = false;
+        while (response.StatusCode == HttpStatusCode.Unauthorized)
         {
+            if (IsNonceChallenge(response) && UsesDPoP(token))
+            {
+                if (nonceRetried) return response; // the second nonce failure is the caller's to see
+                nonceRetried = true;
+                await Task.Delay(_retryDelay(), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                if (refreshed) return response;
+                // The API refused the token (revoked, or expired early): refresh once and try again.
+                refreshed = true;
+                response.Dispose();
+                token = await _tokens(true, cancellationToken).ConfigureAwait(false);
+            }
             response.Dispose();
-            await Task.Delay(_retryDelay(), cancellationToken).ConfigureAwait(false);
-            using var nonceRetry = Clone(request);
-            EnsureOrigin(nonceRetry);
-            Authorize(nonceRetry, token);
-            response = await base.SendAsync(nonceRetry, cancellationToken).ConfigureAwait(false);
-            RememberNonce(nonceRetry, response);
-            if (IsNonceChallenge(response)) return response; // the second nonce failure is the caller's to see
+            using var retry = Clone(request);
+            EnsureOrigin(retry);
+            Authorize(retry, token);
+            response = await base.SendAsync(retry, cancellationToken).ConfigureAwait(false);
+            RememberNonce(retry, response);
         }
-
-        if (response.StatusCode != HttpStatusCode.Unauthorized || !CanResend(request)) return response;
-
-        // The API refused the token (revoked, or expired early): refresh once and try again.
-        response.Dispose();
-        token = await _tokens(true, cancellationToken).ConfigureAwait(false);
-        using var retry = Clone(request);
-        EnsureOrigin(retry);
-        Authorize(retry, token);
-        response = await base.SendAsync(retry, cancellationToken).ConfigureAwait(false);
-        RememberNonce(retry, response);
         return response;
     }
 
@@ -79,6 +83,11 @@ public sealed class Auth0ApiHttpHandler : DelegatingHandler
             var uri = request.RequestUri!.IsAbsoluteUri ? request.RequestUri : new Uri(_baseAddress, request.RequestUri);
             request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token.Token);
             request.Headers.TryAddWithoutValidation("DPoP", _dpop!.CreateProof(request.Method.Method, uri, token.Token, _dpop.NonceFor(uri)));
+        }
+        else if (string.Equals(token.TokenType, "dpop", StringComparison.OrdinalIgnoreCase))
+        {
+            // Sent as Bearer, a DPoP-bound token is refused, and each refusal would burn a refresh.
+            throw new DPoPException(DPoPException.ConfigurationError, $"The {_apiName} API token is DPoP-bound, but this client sends no DPoP proofs.");
         }
         else
         {

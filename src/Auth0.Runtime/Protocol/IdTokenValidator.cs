@@ -82,7 +82,8 @@ internal sealed class IdTokenValidator(Auth0Settings settings, OidcMetadataCache
     private void CheckClaims(Dictionary<string, JsonElement> claims, string? expectedNonce, long? maxAge)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var tolerance = (long)settings.Options.ClockTolerance.TotalSeconds;
+        // With DPoP on, its clock tolerance governs the ID-token time checks too (as in nextjs-auth0).
+        var tolerance = (long)(settings.DPoP is null ? settings.Options.ClockTolerance : settings.Options.DPoPClockTolerance).TotalSeconds;
 
         if (!TryNumber(claims, "exp", out var exp)) throw new IdTokenValidationException("The ID token has no exp claim.");
         if (exp <= now - tolerance) throw new IdTokenValidationException("The ID token has expired.");

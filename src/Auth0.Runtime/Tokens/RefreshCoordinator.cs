@@ -80,12 +80,18 @@ internal sealed class RefreshCoordinator(TimeProvider time)
 
     private bool TryRecent(string refreshToken, string? audience, string? scope, bool includeSuccessors, out TokenEndpointResponse response)
     {
-        if (_recent.TryGetValue(Key(refreshToken, audience, scope), out var entry) && time.GetUtcNow() - entry.At <= RecentWindow
+        var now = time.GetUtcNow();
+        if (_recent.TryGetValue(Key(refreshToken, audience, scope), out var entry) && now - entry.At <= RecentWindow
             && (includeSuccessors || !entry.Successor))
         {
-            Interlocked.Increment(ref _shared);
-            response = entry.Response;
-            return true;
+            // The recorded token has aged: report the lifetime it has left, and never hand out an expired one.
+            var elapsed = (long)(now - entry.At).TotalSeconds;
+            if (entry.Response.ExpiresIn is not { } lifetime || lifetime - elapsed > 0)
+            {
+                Interlocked.Increment(ref _shared);
+                response = elapsed == 0 || entry.Response.ExpiresIn is null ? entry.Response : Aged(entry.Response, entry.Response.ExpiresIn.Value - elapsed);
+                return true;
+            }
         }
         response = null!;
         return false;
@@ -145,6 +151,12 @@ internal sealed class RefreshCoordinator(TimeProvider time)
         if (_rotations.Count >= MaxRotations)
             foreach (var (k, _) in _rotations.OrderBy(r => r.Value.At).Take(MaxRotations / 2).ToList()) _rotations.TryRemove(k, out _);
     }
+
+    private static TokenEndpointResponse Aged(TokenEndpointResponse r, long expiresIn) => new()
+    {
+        AccessToken = r.AccessToken, TokenType = r.TokenType, ExpiresIn = expiresIn, IdToken = r.IdToken,
+        RefreshToken = r.RefreshToken, Scope = r.Scope, AuthorizationDetails = r.AuthorizationDetails, IssuedTokenType = r.IssuedTokenType,
+    };
 
     private static string Key(string refreshToken, string? audience, string? scope) => Hash(refreshToken) + "\n" + audience + "\n" + scope;
 

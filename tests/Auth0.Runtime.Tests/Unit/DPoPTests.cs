@@ -23,7 +23,7 @@ public class DPoPTests
     {
         using var key = DPoPKeyPair.Generate();
         var factory = new DPoPProofFactory(key);
-        var proof = factory.CreateProof("get", new Uri("https://API.example.com:443/orders/1?page=2#frag"), accessToken: "at-123", nonce: "n-1");
+        var proof = factory.CreateProof("GET", new Uri("https://API.example.com:443/orders/1?page=2#frag"), accessToken: "at-123", nonce: "n-1");
 
         var jwt = new JsonWebToken(proof);
         Assert.Equal("dpop+jwt", jwt.Typ);
