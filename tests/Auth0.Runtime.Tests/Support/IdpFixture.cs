@@ -59,6 +59,18 @@ public sealed class IdpFixture : IAsyncLifetime
         return await response.Content.ReadAsStringAsync();
     }
 
+    public async Task<System.Text.Json.JsonElement> PendingCibaAsync()
+    {
+        using var http = new HttpClient();
+        return await http.GetFromJsonAsync<System.Text.Json.JsonElement>(Issuer + "__test/ciba");
+    }
+
+    public async Task DecideCibaAsync(string authReqId, bool approve)
+    {
+        using var http = new HttpClient();
+        (await http.PostAsJsonAsync(Issuer + "__test/ciba/" + (approve ? "approve" : "deny"), new { auth_req_id = authReqId })).EnsureSuccessStatusCode();
+    }
+
     public async Task SetFaultsAsync(object faults)
     {
         using var http = new HttpClient();

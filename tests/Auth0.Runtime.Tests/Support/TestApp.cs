@@ -72,6 +72,18 @@ public sealed class TestApp : IAsyncDisposable
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
         app.MapGet("/plain", () => Results.Text("plain"));
+        app.MapGet("/connection/{name}", async (string name, Auth0TokenService tokens, HttpContext context) =>
+        {
+            try
+            {
+                var token = await tokens.GetAccessTokenForConnectionAsync(context, name, ct: context.RequestAborted);
+                return Results.Text(token.Token + "|" + token.Scope);
+            }
+            catch (AccessTokenException ex)
+            {
+                return Results.Text(ex.Code + "|" + ex.OAuth2Error?.Error, statusCode: 401);
+            }
+        }).RequireAuth0Session();
         app.MapGet("/go-login", () => Auth0.Minimal.AspNetCore.Auth0Login.Start("/after?x=1",
             new Dictionary<string, string> { ["screen_hint"] = "signup", ["client_id"] = "evil", ["redirect_uri"] = "https://evil.example/" }));
         app.MapGet("/roles", (HttpContext context) => Results.Text(string.Join(",", context.GetAuth0Session()!.User.GetRoles() ?? ["(none)"])))
