@@ -25,8 +25,7 @@ public static class Auth0HttpContextExtensions
         var state = Auth0RequestState.For(context);
         var session = await state.GetSessionAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new Auth0Exception(Auth0ErrorCodes.MissingSession, "The user does not have an active session.");
-        var original = session.Internal;
-        var copy = new SessionInternal { Sid = original.Sid, CreatedAt = original.CreatedAt, SessionExpiresAt = original.SessionExpiresAt, Extra = original.Extra is null ? null : new(original.Extra) };
+        var copy = session.Internal.Copy();
         update(session);
         session.Internal = copy;
         session.User ??= new Auth0User();

@@ -81,7 +81,7 @@ public static class SafeRedirect
         return false;
     }
 
-    private static bool SameOrigin(Uri a, Uri b) =>
+    internal static bool SameOrigin(Uri a, Uri b) =>
         string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
         && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
         && a.Port == b.Port;

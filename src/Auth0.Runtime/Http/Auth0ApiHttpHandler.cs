@@ -116,7 +116,7 @@ public sealed class Auth0ApiHttpHandler : DelegatingHandler
     {
         var uri = request.RequestUri ?? throw new Auth0TokenOriginException($"A request to the {_apiName} API needs a URI.");
         if (!uri.IsAbsoluteUri) uri = new Uri(_baseAddress, uri);
-        if (!SameOrigin(uri, _baseAddress))
+        if (!AspNetCore.SafeRedirect.SameOrigin(uri, _baseAddress))
             throw new Auth0TokenOriginException(
                 $"Refusing to send the {_apiName} API access token to {uri.GetLeftPart(UriPartial.Authority)}: this client only calls {_baseAddress.GetLeftPart(UriPartial.Authority)}.");
     }
@@ -133,8 +133,4 @@ public sealed class Auth0ApiHttpHandler : DelegatingHandler
         return clone;
     }
 
-    private static bool SameOrigin(Uri a, Uri b) =>
-        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
-        && a.Port == b.Port;
 }

@@ -28,14 +28,7 @@ internal sealed class SessionFinalizer(Configuration.Auth0Settings settings)
             session.User = Auth0User.FilterDefaultIdTokenClaims(session.User.Claims, settings.Options.IdTokenClaimsToKeep);
             return session;
         }
-        var original = session.Internal;
-        var copy = new SessionInternal
-        {
-            Sid = original.Sid,
-            CreatedAt = original.CreatedAt,
-            SessionExpiresAt = original.SessionExpiresAt,
-            Extra = original.Extra is null ? null : new(original.Extra),
-        };
+        var copy = session.Internal.Copy();
         var result = await hook(session, idToken).ConfigureAwait(false) ?? session;
         result.Internal = copy;
         result.User ??= new Auth0User();

@@ -83,6 +83,9 @@ public sealed class ConnectionTokenSet
 
 public sealed class SessionInternal
 {
+    /// <summary>A copy, so code that may not change internal data (hooks, session updates) can be undone.</summary>
+    internal SessionInternal Copy() => new() { Sid = Sid, CreatedAt = CreatedAt, SessionExpiresAt = SessionExpiresAt, Extra = Extra is null ? null : new(Extra) };
+
     [JsonPropertyName("sid")] public string? Sid { get; set; }
     /// <summary>Login time in Unix seconds; the absolute session lifetime counts from here.</summary>
     [JsonPropertyName("createdAt"), JsonConverter(typeof(EpochSecondsConverter))] public long? CreatedAt { get; set; }
