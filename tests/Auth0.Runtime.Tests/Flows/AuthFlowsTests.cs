@@ -36,6 +36,33 @@ public class AuthFlowsTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task Polling_honours_Retry_After_and_cancellation()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        var ciba = app.Services.GetRequiredService<Auth0BackchannelAuthentication>();
+        await idp.SetFaultsAsync(new { cibaRetryAfter = 3 });
+        try
+        {
+            var message = "retry-" + Guid.NewGuid().ToString("N")[..8];
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var pending = ciba.GetTokenByBackchannelAuthAsync(new BackchannelAuthenticationRequest { BindingMessage = message, LoginHintSub = "auth0|alice" });
+            await idp.DecideCibaAsync(await WaitForPendingAsync(message), approve: true);
+            var result = await pending;
+            Assert.False(string.IsNullOrEmpty(result.TokenSet.AccessToken));
+            // First poll after the 1 s interval gets 503 Retry-After: 3, so the next one waits 3 s.
+            Assert.True(started.Elapsed >= TimeSpan.FromSeconds(3.5), started.Elapsed.ToString());
+        }
+        finally
+        {
+            await idp.SetFaultsAsync(new { cibaRetryAfter = (int?)null });
+        }
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ciba.GetTokenByBackchannelAuthAsync(
+            new BackchannelAuthenticationRequest { BindingMessage = "cancelled", LoginHintSub = "auth0|alice" }, cancel.Token));
+    }
+
+    [Fact]
     public async Task A_denied_backchannel_request_gives_the_denial_code()
     {
         await using var app = await TestApp.StartAsync(idp);
