@@ -138,6 +138,19 @@ public class LoginFlowTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task Overlong_returnTo_and_scope_are_clamped_in_the_transaction_but_the_login_still_works()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        var longPath = "/" + new string('p', 2100);
+        var start = await browser.GetAsync(app.BaseUrl + "/auth/login?returnTo=" + Uri.EscapeDataString(longPath));
+        var txn = browser.AppCookies(app.BaseUrl).Single(c => c.Name.StartsWith("__txn_", StringComparison.Ordinal));
+        Assert.True(txn.Value.Length < 1500, "the transaction cookie kept the overlong returnTo: " + txn.Value.Length);
+        var callback = await browser.GetAsync((await browser.CompleteIdpLoginAsync(start, app, "alice", "alice-password")).ToString());
+        Assert.Equal(app.BaseUrl + "/", callback.Headers.Location!.ToString());
+    }
+
+    [Fact]
     public async Task Code_can_run_before_and_instead_of_the_auth_routes()
     {
         await using var app = await TestApp.StartAsync(idp);
