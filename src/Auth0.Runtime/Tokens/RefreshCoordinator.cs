@@ -67,8 +67,10 @@ internal sealed class RefreshCoordinator(TimeProvider time)
     public async Task<TokenEndpointResponse> RefreshAsync(string sessionRefreshToken, string? audience, string? scope,
         Func<string, Task<TokenEndpointResponse>> refresh, bool force = false)
     {
-        if (TryRecent(sessionRefreshToken, audience, scope, !force, out var recent)) return recent;
+        // Rotation first, then the recorded result: a result is recorded before its rotation, so whoever sees the
+        // rotation also sees the result and never spends the successor for a refresh that already happened.
         var refreshToken = Latest(sessionRefreshToken);
+        if (TryRecent(sessionRefreshToken, audience, scope, !force, out var recent)) return recent;
         if (refreshToken != sessionRefreshToken && TryRecent(refreshToken, audience, scope, !force, out recent)) return recent;
 
         var key = Key(refreshToken, audience, scope);
@@ -108,6 +110,8 @@ internal sealed class RefreshCoordinator(TimeProvider time)
                 await gate.WaitAsync().ConfigureAwait(false);
                 try
                 {
+                    // A refresh of this very token may have finished while this one waited for the gate.
+                    if (TryRecent(refreshToken, audience, scope, includeSuccessors: false, out var done)) return done;
                     // Another audience's refresh may have rotated the token while this one waited.
                     var latest = Latest(refreshToken);
                     if (latest != refreshToken && attempt < MaxRotationHops)

@@ -27,7 +27,8 @@ public static class Scopes
             var rest = span[(start + length)..];
             for (var at = rest.IndexOf(token); at >= 0; at = rest.IndexOf(token))
             {
-                var before = rest[at - 1];
+                // At 0 the match follows the previous match's first character, so it is not a whole token.
+                var before = at == 0 ? 'x' : rest[at - 1];
                 var afterIndex = at + token.Length;
                 if (before == ' ' && (afterIndex == rest.Length || rest[afterIndex] == ' ')) return false;
                 rest = rest[(at + 1)..];

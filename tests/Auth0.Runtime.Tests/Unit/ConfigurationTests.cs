@@ -127,6 +127,12 @@ public class ScopesTests
     [InlineData("read:orders read:order", null, "read:orders read:order")]
     [InlineData("read:order read:orders", null, "read:order read:orders")]
     [InlineData("x xy x", null, "x xy")]
+    [InlineData("openid x xx", null, "openid x xx")]
+    [InlineData("a aa", null, "a aa")]
+    [InlineData("aa a", null, "aa a")]
+    [InlineData("a aaa aa", null, "a aaa aa")]
+    [InlineData("a a", null, "a")]
+    [InlineData("ab a ab", null, "ab a")]
     public void Merge_dedupes_in_first_seen_order(string first, string? second, string expected) =>
         Assert.Equal(expected, Scopes.Merge(first, second));
 
