@@ -111,6 +111,9 @@ public sealed class Auth0BackchannelAuthentication
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                // The request's lifetime ran out while a poll was on its way: that is expiry, not a network failure.
+                if (deadline.IsCancellationRequested)
+                    throw Failed(new OAuth2Exception("expired_token", "The backchannel authentication request expired before it was approved.", 0));
                 throw Failed(new OAuth2Exception("request_failed", ex.Message, 0));
             }
 
