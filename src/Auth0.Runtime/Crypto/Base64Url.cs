@@ -7,7 +7,7 @@ internal static class Base64Url
     private static readonly System.Buffers.SearchValues<char> Alphabet =
         System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
-    public static string Encode(ReadOnlySpan<byte> data) => Base64UrlEncoder.EncodeToString(data);
+    public static string Encode(ReadOnlySpan<byte> data) => System.Buffers.Text.Base64Url.EncodeToString(data);
 
     public static bool TryDecode(ReadOnlySpan<char> text, Span<byte> destination, out int written)
     {
@@ -15,11 +15,11 @@ internal static class Base64Url
         // The framework decoder throws on foreign characters; untrusted input must only ever yield false.
         if (text.Length % 4 == 1 || text.ContainsAnyExcept(Alphabet)) return false;
         if (destination.Length < MaxDecodedLength(text.Length)) return false;
-        try { return Base64UrlEncoder.TryDecodeFromChars(text, destination, out written); }
+        try { return System.Buffers.Text.Base64Url.TryDecodeFromChars(text, destination, out written); }
         catch (FormatException) { written = 0; return false; }
     }
 
-    public static int MaxDecodedLength(int chars) => Base64UrlEncoder.GetMaxDecodedLength(chars);
+    public static int MaxDecodedLength(int chars) => System.Buffers.Text.Base64Url.GetMaxDecodedLength(chars);
 
     /// <summary>32 random bytes, base64url: the shape of state, nonce and PKCE verifier.</summary>
     public static string RandomToken(int bytes = 32)
@@ -29,12 +29,4 @@ internal static class Base64Url
         System.Security.Cryptography.RandomNumberGenerator.Fill(slice);
         return Encode(slice);
     }
-}
-
-file static class Base64UrlEncoder
-{
-    public static string EncodeToString(ReadOnlySpan<byte> data) => System.Buffers.Text.Base64Url.EncodeToString(data);
-    public static bool TryDecodeFromChars(ReadOnlySpan<char> text, Span<byte> destination, out int written) =>
-        System.Buffers.Text.Base64Url.TryDecodeFromChars(text, destination, out written);
-    public static int GetMaxDecodedLength(int chars) => System.Buffers.Text.Base64Url.GetMaxDecodedLength(chars);
 }

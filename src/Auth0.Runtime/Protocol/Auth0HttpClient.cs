@@ -33,14 +33,22 @@ internal sealed class Auth0HttpClient(IHttpClientFactory factory)
         if (content.Headers.ContentLength > MaxResponseBytes)
             throw new HttpRequestException("The identity provider's response exceeds 1 MiB.");
         await using var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        using var buffer = new MemoryStream(content.Headers.ContentLength is { } length ? (int)length : 1024);
+        // A pooled read buffer: these bodies are small, and every call to the provider goes through here.
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            if (buffer.Length + read > MaxResponseBytes)
-                throw new HttpRequestException("The identity provider's response exceeds 1 MiB.");
-            buffer.Write(chunk, 0, read);
+            int read;
+            while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > MaxResponseBytes)
+                    throw new HttpRequestException("The identity provider's response exceeds 1 MiB.");
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
         return buffer.ToArray();
     }

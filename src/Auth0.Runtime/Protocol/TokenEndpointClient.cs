@@ -24,11 +24,7 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
         form.Add(new("client_secret", settings.ClientSecret));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(settings.Options.HttpTimeout);
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
-        var (status, body, headers) = await http.SendAsync(request, cts.Token).ConfigureAwait(false);
-        TokenEndpointResponse? response;
-        try { response = JsonSerializer.Deserialize(body, Auth0JsonContext.Default.TokenEndpointResponse); }
-        catch (JsonException) { response = null; }
+        var (status, _, response, headers) = await SendOnceAsync(new Uri(endpoint), form, cts.Token, withDPoP: false).ConfigureAwait(false);
         return (status, response, headers);
     }
 
@@ -40,12 +36,12 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(settings.Options.HttpTimeout);
         var endpoint = new Uri(doc.TokenEndpoint!);
-        var (status, body, response) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
+        var (status, body, response, _) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
         if (settings.DPoP is not null && IsNonceError(status, response))
         {
             // Exactly one retry, with the nonce the server just handed out.
             await Task.Delay(settings.NonceRetryDelay(), cts.Token).ConfigureAwait(false);
-            (status, body, response) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
+            (status, body, response, _) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
         }
 
         if (status is < 200 or > 299 || response?.Error is not null)
@@ -76,17 +72,18 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
         if (status is < 200 or > 299) throw new OAuth2Exception("revocation_failed", $"The revocation endpoint answered {status}.", status);
     }
 
-    private async Task<(int Status, byte[] Body, TokenEndpointResponse? Response)> SendOnceAsync(Uri endpoint, List<KeyValuePair<string, string>> form, CancellationToken ct)
+    private async Task<(int Status, byte[] Body, TokenEndpointResponse? Response, System.Net.Http.Headers.HttpResponseHeaders Headers)> SendOnceAsync(
+        Uri endpoint, List<KeyValuePair<string, string>> form, CancellationToken ct, bool withDPoP = true)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
-        var dpop = settings.DPoP;
+        var dpop = withDPoP ? settings.DPoP : null;
         if (dpop is not null) request.Headers.TryAddWithoutValidation("DPoP", dpop.CreateProof("POST", endpoint, nonce: dpop.NonceFor(endpoint)));
         var (status, body, headers) = await http.SendAsync(request, ct).ConfigureAwait(false);
         if (dpop is not null && headers.TryGetValues("DPoP-Nonce", out var nonces)) dpop.RememberNonce(endpoint, nonces.FirstOrDefault());
         TokenEndpointResponse? response;
         try { response = JsonSerializer.Deserialize(body, Auth0JsonContext.Default.TokenEndpointResponse); }
         catch (JsonException) { response = null; }
-        return (status, body, response);
+        return (status, body, response, headers);
     }
 
     private static bool IsNonceError(int status, TokenEndpointResponse? response) =>
