@@ -78,6 +78,7 @@ public class DiagnosticTests
     [InlineData("CallbackPath = \"/auth/login/\"", "\"/auth/login/\"", "LoginPath", "CallbackPath")]
     [InlineData("LoginPath = \"/x\", ProfilePath = \"/x\"", "\"/x\"", "LoginPath", "ProfilePath")]
     [InlineData("BackchannelLogoutPath = \"/auth/profile\"", "\"/auth/profile\"", "ProfilePath", "BackchannelLogoutPath")]
+    [InlineData("EnableConnectAccountEndpoint = true, ConnectAccountPath = \"/auth/callback\"", "\"/auth/callback\"", "CallbackPath", "ConnectAccountPath")]
     public void AUTH0003_DuplicatePaths(string arguments, string locatedText, string first, string second)
     {
         var source = Sources.Config(arguments);
@@ -97,7 +98,7 @@ public class DiagnosticTests
     public void AUTH0003_IgnoresDisabledRoutes()
     {
         var run = GeneratorHarness.Run(Sources.Config(
-            "AccessTokenPath = \"/auth/login\", EnableAccessTokenEndpoint = false, BackchannelLogoutPath = \"/auth/logout\", EnableBackchannelLogout = false"),
+            "AccessTokenPath = \"/auth/login\", EnableAccessTokenEndpoint = false, BackchannelLogoutPath = \"/auth/logout\", EnableBackchannelLogout = false, ConnectAccountPath = \"/auth/profile\""),
             Sources.Program);
 
         Assert.Empty(run.GeneratorDiagnostics);

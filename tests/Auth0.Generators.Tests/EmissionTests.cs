@@ -79,6 +79,9 @@ public class EmissionTests
         Assert.Contains("BackchannelLogout = \"/auth/backchannel-logout\",", routes);
         Assert.Contains("EnableAccessTokenEndpoint = true,", routes);
         Assert.Contains("EnableBackchannelLogout = true,", routes);
+        Assert.Contains("ConnectAccount = \"/auth/connect\",", routes);
+        Assert.Contains("EnableConnectAccountEndpoint = false,", routes);
+        Assert.DoesNotContain("ConnectAccountAsync", run.Source(EndpointsEmitter.HintName));
 
         var services = run.Source(ServicesEmitter.HintName);
         Assert.Contains("internal static class Auth0GeneratedServiceCollectionExtensions", services);
@@ -96,7 +99,8 @@ public class EmissionTests
         var run = GeneratorHarness.Run(
             Sources.Config("""
                 LoginPath = "/signin", CallbackPath = Paths.Callback, LogoutPath = "/signout",
-                ProfilePath = "/me", AccessTokenPath = "/token", BackchannelLogoutPath = "/" + "bcl"
+                ProfilePath = "/me", AccessTokenPath = "/token", BackchannelLogoutPath = "/" + "bcl",
+                ConnectAccountPath = "/link", EnableConnectAccountEndpoint = true
                 """) + """
 
                 internal static class Paths
@@ -116,9 +120,12 @@ public class EmissionTests
                 ("GET", "/me", "ProfileAsync", "Auth0Profile"),
                 ("GET", "/token", "AccessTokenAsync", "Auth0AccessToken"),
                 ("POST", "/bcl", "BackchannelLogoutAsync", "Auth0BackchannelLogout"),
+                ("GET", "/link", "ConnectAccountAsync", "Auth0ConnectAccount"),
             ],
             MappedRoutes(run));
         Assert.Contains("Callback = \"/signin-oidc\",", run.Source(RoutesEmitter.HintName));
+        Assert.Contains("ConnectAccount = \"/link\",", run.Source(RoutesEmitter.HintName));
+        Assert.Contains("EnableConnectAccountEndpoint = true,", run.Source(RoutesEmitter.HintName));
     }
 
     [Theory]
@@ -126,7 +133,9 @@ public class EmissionTests
     [InlineData("EnableBackchannelLogout = false", true, false)]
     [InlineData("EnableAccessTokenEndpoint = false, EnableBackchannelLogout = false", false, false)]
     [InlineData("EnableAccessTokenEndpoint = true, EnableBackchannelLogout = true", true, true)]
-    public void DisabledRoutes_AreNotMapped(string arguments, bool accessToken, bool backchannel)
+    [InlineData("EnableConnectAccountEndpoint = true", true, true, true)]
+    [InlineData("EnableConnectAccountEndpoint = false, EnableBackchannelLogout = false", true, false)]
+    public void DisabledRoutes_AreNotMapped(string arguments, bool accessToken, bool backchannel, bool connect = false)
     {
         var run = GeneratorHarness.Run(Sources.Config(arguments), Sources.Program);
 
@@ -150,12 +159,18 @@ public class EmissionTests
             expected.Add(("POST", "/auth/backchannel-logout", "BackchannelLogoutAsync", "Auth0BackchannelLogout"));
         }
 
+        if (connect)
+        {
+            expected.Add(("GET", "/auth/connect", "ConnectAccountAsync", "Auth0ConnectAccount"));
+        }
+
         Assert.Equal(expected, MappedRoutes(run));
         Assert.Equal(expected.Count, Count(run.Source(EndpointsEmitter.HintName), RequestDelegate));
 
         var routes = run.Source(RoutesEmitter.HintName);
         Assert.Contains($"EnableAccessTokenEndpoint = {(accessToken ? "true" : "false")},", routes);
         Assert.Contains($"EnableBackchannelLogout = {(backchannel ? "true" : "false")},", routes);
+        Assert.Contains($"EnableConnectAccountEndpoint = {(connect ? "true" : "false")},", routes);
     }
 
     [Theory]

@@ -15,6 +15,7 @@ public class RuntimeContractTests
         Assert.Equal(Auth0Routes.DefaultProfile, RoutesParser.DefaultProfile);
         Assert.Equal(Auth0Routes.DefaultAccessToken, RoutesParser.DefaultAccessToken);
         Assert.Equal(Auth0Routes.DefaultBackchannelLogout, RoutesParser.DefaultBackchannelLogout);
+        Assert.Equal(Auth0Routes.DefaultConnectAccount, RoutesParser.DefaultConnectAccount);
     }
 
     [Fact]
@@ -22,8 +23,8 @@ public class RuntimeContractTests
     {
         Assert.Equal(
             [
-                "AccessTokenPath", "BackchannelLogoutPath", "CallbackPath", "EnableAccessTokenEndpoint",
-                "EnableBackchannelLogout", "LoginPath", "LogoutPath", "ProfilePath", ConfigParser.UseDPoPProperty,
+                "AccessTokenPath", "BackchannelLogoutPath", "CallbackPath", "ConnectAccountPath", "EnableAccessTokenEndpoint",
+                "EnableBackchannelLogout", "EnableConnectAccountEndpoint", "LoginPath", "LogoutPath", "ProfilePath", ConfigParser.UseDPoPProperty,
             ],
             typeof(Auth0ConfigAttribute).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(ConfigParser.ConfigAttributeMetadataName, typeof(Auth0ConfigAttribute).FullName);

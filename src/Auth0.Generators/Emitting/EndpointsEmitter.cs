@@ -67,6 +67,11 @@ namespace Auth0.Generators.Emitting
                 WriteMap(writer, "MapPost", routes.BackchannelLogout, "BackchannelLogoutAsync", "Auth0BackchannelLogout");
             }
 
+            if (routes.EnableConnectAccountEndpoint)
+            {
+                WriteMap(writer, "MapGet", routes.ConnectAccount, "ConnectAccountAsync", "Auth0ConnectAccount");
+            }
+
             writer.WriteLine("return group;");
             writer.CloseBlock();
             writer.CloseBlock();

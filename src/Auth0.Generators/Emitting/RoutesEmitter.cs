@@ -46,6 +46,8 @@ namespace Auth0.Generators.Emitting
             writer.WriteLine("BackchannelLogout = " + Literal(routes.BackchannelLogout) + ",");
             writer.WriteLine("EnableAccessTokenEndpoint = " + Literal(routes.EnableAccessTokenEndpoint) + ",");
             writer.WriteLine("EnableBackchannelLogout = " + Literal(routes.EnableBackchannelLogout) + ",");
+            writer.WriteLine("ConnectAccount = " + Literal(routes.ConnectAccount) + ",");
+            writer.WriteLine("EnableConnectAccountEndpoint = " + Literal(routes.EnableConnectAccountEndpoint) + ",");
             writer.Unindent().WriteLine("};");
             writer.CloseBlock();
 

@@ -9,5 +9,7 @@ namespace Auth0.Generators.Model
         string AccessToken,
         string BackchannelLogout,
         bool EnableAccessTokenEndpoint,
-        bool EnableBackchannelLogout);
+        bool EnableBackchannelLogout,
+        string ConnectAccount,
+        bool EnableConnectAccountEndpoint);
 }

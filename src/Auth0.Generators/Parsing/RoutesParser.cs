@@ -18,6 +18,7 @@ namespace Auth0.Generators.Parsing
         public const string DefaultProfile = "/auth/profile";
         public const string DefaultAccessToken = "/auth/access-token";
         public const string DefaultBackchannelLogout = "/auth/backchannel-logout";
+        public const string DefaultConnectAccount = "/auth/connect";
 
         private const string LoginPath = "LoginPath";
         private const string CallbackPath = "CallbackPath";
@@ -25,12 +26,14 @@ namespace Auth0.Generators.Parsing
         private const string ProfilePath = "ProfilePath";
         private const string AccessTokenPath = "AccessTokenPath";
         private const string BackchannelLogoutPath = "BackchannelLogoutPath";
+        private const string ConnectAccountPath = "ConnectAccountPath";
+        private const string EnableConnectAccountEndpoint = "EnableConnectAccountEndpoint";
         private const string EnableAccessTokenEndpoint = "EnableAccessTokenEndpoint";
         private const string EnableBackchannelLogout = "EnableBackchannelLogout";
 
         private static readonly string[] PathProperties =
         {
-            LoginPath, CallbackPath, LogoutPath, ProfilePath, AccessTokenPath, BackchannelLogoutPath,
+            LoginPath, CallbackPath, LogoutPath, ProfilePath, AccessTokenPath, BackchannelLogoutPath, ConnectAccountPath,
         };
 
         public static RoutesModel Parse(
@@ -47,11 +50,13 @@ namespace Auth0.Generators.Parsing
                 [ProfilePath] = DefaultProfile,
                 [AccessTokenPath] = DefaultAccessToken,
                 [BackchannelLogoutPath] = DefaultBackchannelLogout,
+                [ConnectAccountPath] = DefaultConnectAccount,
             };
             var explicitLocations = new Dictionary<string, LocationInfo?>(StringComparer.Ordinal);
             var invalid = new HashSet<string>(StringComparer.Ordinal);
             var enableAccessToken = true;
             var enableBackchannel = true;
+            var enableConnect = false;
 
             var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
             var attributeLocation = syntax is null ? null : LocationInfo.From(syntax);
@@ -97,10 +102,14 @@ namespace Auth0.Generators.Parsing
                     {
                         enableBackchannel = enabled;
                     }
+                    else if (name == EnableConnectAccountEndpoint)
+                    {
+                        enableConnect = enabled;
+                    }
                 }
             }
 
-            ReportDuplicates(paths, explicitLocations, invalid, enableAccessToken, enableBackchannel, attributeLocation, diagnostics);
+            ReportDuplicates(paths, explicitLocations, invalid, enableAccessToken, enableBackchannel, enableConnect, attributeLocation, diagnostics);
 
             return new RoutesModel(
                 paths[LoginPath],
@@ -110,7 +119,9 @@ namespace Auth0.Generators.Parsing
                 paths[AccessTokenPath],
                 paths[BackchannelLogoutPath],
                 enableAccessToken,
-                enableBackchannel);
+                enableBackchannel,
+                paths[ConnectAccountPath],
+                enableConnect);
         }
 
         internal static bool IsValidPath(string path) =>
@@ -124,12 +135,14 @@ namespace Auth0.Generators.Parsing
             HashSet<string> invalid,
             bool enableAccessToken,
             bool enableBackchannel,
+            bool enableConnect,
             LocationInfo? attributeLocation,
             List<DiagnosticInfo> diagnostics)
         {
             // Disabled routes are not mapped, so they cannot clash; invalid ones already have an error.
             var mapped = PathProperties
-                .Where(p => (p != AccessTokenPath || enableAccessToken) && (p != BackchannelLogoutPath || enableBackchannel))
+                .Where(p => (p != AccessTokenPath || enableAccessToken) && (p != BackchannelLogoutPath || enableBackchannel)
+                    && (p != ConnectAccountPath || enableConnect))
                 .Where(p => !invalid.Contains(p))
                 .ToArray();
 

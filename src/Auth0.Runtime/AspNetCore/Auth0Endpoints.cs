@@ -7,6 +7,7 @@ using Auth0.Minimal.Json;
 using Auth0.Minimal.Protocol;
 using Auth0.Minimal.Sessions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
@@ -168,6 +169,12 @@ internal sealed partial class Auth0Endpoints(
         transactions.Delete(state, requestState.Cookies);
         requestState.EnsureFlush();
 
+        if (txn.ResponseType == Auth0ConnectedAccounts.ConnectResponseType)
+        {
+            await ConnectCallbackAsync(context, txn);
+            return;
+        }
+
         OidcMetadata doc;
         try { doc = await metadata.GetAsync(context.RequestAborted); }
         catch (Auth0Exception)
@@ -312,6 +319,138 @@ internal sealed partial class Auth0Endpoints(
             return;
         }
         PlainResponses.Redirect(context, SafeRedirect.ToAbsolute(txn.ReturnTo ?? "/", settings.AppBaseUri));
+    }
+
+    // The end of a connect-account flow: the provider sent the user back with a connect_code for the My Account API.
+    private async Task ConnectCallbackAsync(HttpContext context, TransactionState txn)
+    {
+        var query = context.Request.Query;
+        foreach (var name in (string[])["connect_code", "error"])
+            if (query.TryGetValue(name, out var v) && v.Count > 1)
+            {
+                await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.", $"duplicate '{name}' parameter", txn.ReturnTo, responseType: txn.ResponseType);
+                return;
+            }
+        if (First(query, "error") is { } error)
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.",
+                error + (First(query, "error_description") is { } d ? ": " + d : ""), txn.ReturnTo, responseType: txn.ResponseType);
+            return;
+        }
+        var connectCode = First(query, "connect_code");
+        if (string.IsNullOrEmpty(connectCode) || connectCode.Length > MaxTransactionFieldBytes)
+        {
+            await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.", "the 'connect_code' parameter is missing", txn.ReturnTo, responseType: txn.ResponseType);
+            return;
+        }
+
+        ConnectedAccount account;
+        try
+        {
+            account = await services.GetRequiredService<Auth0ConnectedAccounts>().CompleteAsync(context, txn, connectCode, context.RequestAborted);
+        }
+        catch (ConnectAccountException ex)
+        {
+            await CallbackError(context, ex.StatusCode, ex.Code, ex.Message, ex.ApiError?.Detail ?? ex.ApiError?.Title, txn.ReturnTo, ex, txn.ResponseType);
+            return;
+        }
+        catch (SessionStoreUnavailableException)
+        {
+            await PlainResponses.TextAsync(context, 503, "The session store is unavailable. Try again.", "session_store_unavailable");
+            return;
+        }
+
+        // A refresh made for the My Account token is saved like any other: a rotated refresh token must not be lost.
+        var requestState = Auth0RequestState.For(context);
+        try
+        {
+            await requestState.CommitAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogStoreFailed(logger, ex.GetType().Name);
+        }
+        LogAccountConnected(logger);
+        if (settings.Options.OnCallback is { } onCallback)
+        {
+            var custom = await onCallback(new Auth0CallbackContext
+            {
+                HttpContext = context,
+                ReturnTo = txn.ReturnTo,
+                Session = requestState.Session,
+                ResponseType = txn.ResponseType!,
+                ConnectedAccount = account,
+            });
+            if (custom is not null)
+            {
+                await custom.ExecuteAsync(context);
+                return;
+            }
+        }
+        PlainResponses.Redirect(context, SafeRedirect.ToAbsolute(txn.ReturnTo ?? "/", settings.AppBaseUri));
+    }
+
+    public async Task ConnectAccountAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (IsPrefetch(request))
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            context.Response.Headers.CacheControl = "no-store";
+            return;
+        }
+        var query = request.Query;
+        var connection = First(query, "connection");
+        if (string.IsNullOrWhiteSpace(connection))
+        {
+            await PlainResponses.TextAsync(context, 400, "A connection is required.", "missing_connection");
+            return;
+        }
+        if (connection.Length > 128 || query["connection"].Count > 1)
+        {
+            await PlainResponses.TextAsync(context, 400, "The connection parameter is invalid.", "invalid_connection");
+            return;
+        }
+
+        var scopes = new List<string>();
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, values) in query)
+        {
+            if (key.Equals("scopes", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var value in values)
+                    if (!string.IsNullOrWhiteSpace(value)) scopes.Add(value);
+            }
+            else if (!key.Equals("connection", StringComparison.OrdinalIgnoreCase) && !key.Equals("returnTo", StringComparison.OrdinalIgnoreCase)
+                && values.Count > 0 && values[0] is { } first)
+            {
+                parameters[key] = first;
+            }
+        }
+
+        IResult result;
+        try
+        {
+            result = await services.GetRequiredService<Auth0ConnectedAccounts>().ConnectAccountAsync(context, new ConnectAccountOptions
+            {
+                Connection = connection,
+                Scopes = scopes,
+                AuthorizationParameters = parameters,
+                ReturnTo = First(query, "returnTo"),
+            }, context.RequestAborted);
+        }
+        catch (ConnectAccountException ex)
+        {
+            LogConnectFailed(logger, ex.Code, ex.ApiError?.Status ?? 0);
+            await PlainResponses.TextAsync(context, ex.StatusCode, ex.Message, ex.Code, ex.ApiError?.Detail ?? ex.ApiError?.Title);
+            return;
+        }
+        catch (SessionStoreUnavailableException)
+        {
+            await PlainResponses.TextAsync(context, 503, "The session store is unavailable. Try again.", "session_store_unavailable");
+            return;
+        }
+        await result.ExecuteAsync(context);
     }
 
     public async Task LogoutAsync(HttpContext context)
@@ -533,12 +672,19 @@ internal sealed partial class Auth0Endpoints(
 
     private const int MaxLogoutRequestBytes = 32 * 1024;
 
-    private async Task CallbackError(HttpContext context, int status, string code, string message, string? detail = null, string? returnTo = null)
+    private async Task CallbackError(HttpContext context, int status, string code, string message, string? detail = null, string? returnTo = null,
+        Auth0Exception? error = null, string? responseType = null)
     {
         LogCallbackFailed(logger, code);
         if (settings.Options.OnCallback is { } hook)
         {
-            var result = await hook(new Auth0CallbackContext { HttpContext = context, Error = new Auth0Exception(code, message), ReturnTo = returnTo });
+            var result = await hook(new Auth0CallbackContext
+            {
+                HttpContext = context,
+                Error = error ?? new Auth0Exception(code, message),
+                ReturnTo = returnTo,
+                ResponseType = responseType ?? "code",
+            });
             if (result is not null)
             {
                 await result.ExecuteAsync(context);
@@ -587,6 +733,10 @@ internal sealed partial class Auth0Endpoints(
     private static partial void LogLogoutTokenRejected(ILogger logger, string reason);
     [LoggerMessage(EventId = 1109, Level = LogLevel.Information, Message = "Back-channel logout processed")]
     private static partial void LogBackchannelLogout(ILogger logger);
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Information, Message = "Connected account linked")]
+    private static partial void LogAccountConnected(ILogger logger);
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Connect account request failed: {Code} (My Account API status {Status})")]
+    private static partial void LogConnectFailed(ILogger logger, string code, int status);
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "User logged in")]
     private static partial void LogLoggedIn(ILogger logger);
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "User logged out")]

@@ -15,6 +15,7 @@ public static class Auth0Handlers
     public static Task ProfileAsync(HttpContext context) => Endpoints(context).ProfileAsync(context);
     public static Task AccessTokenAsync(HttpContext context) => Endpoints(context).AccessTokenAsync(context);
     public static Task BackchannelLogoutAsync(HttpContext context) => Endpoints(context).BackchannelLogoutAsync(context);
+    public static Task ConnectAccountAsync(HttpContext context) => Endpoints(context).ConnectAccountAsync(context);
 
     private static Auth0Endpoints Endpoints(HttpContext context) => context.RequestServices.GetRequiredService<Auth0Endpoints>();
 }

@@ -57,6 +57,9 @@ public static class Auth0ServiceCollectionExtensions
             sp.GetRequiredService<JwksCache>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()));
         services.AddSingleton(sp => new LogoutRegistry(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()));
+        services.AddSingleton<MyAccountClient>();
+        services.AddSingleton(sp => new Auth0ConnectedAccounts(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<MyAccountClient>(),
+            sp.GetRequiredService<Auth0TokenService>(), sp.GetRequiredService<TransactionStore>(), sp.GetRequiredService<ILogger<Auth0ConnectedAccounts>>()));
         services.AddHttpContextAccessor();
         services.AddSingleton<Auth0Endpoints>();
         services.AddHostedService<Auth0StartupValidation>();
@@ -64,7 +67,7 @@ public static class Auth0ServiceCollectionExtensions
         services.AddHttpClient(Auth0HttpClient.ClientName, (sp, client) =>
             {
                 client.Timeout = sp.GetRequiredService<Auth0Settings>().Options.HttpTimeout + TimeSpan.FromSeconds(1);
-                client.DefaultRequestHeaders.UserAgent.ParseAdd("Auth0.Minimal/" + typeof(Auth0Options).Assembly.GetName().Version?.ToString(3));
+                client.DefaultRequestHeaders.UserAgent.ParseAdd(Auth0HttpClient.UserAgent);
             })
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
 

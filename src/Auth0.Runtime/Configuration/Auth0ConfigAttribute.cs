@@ -14,12 +14,16 @@ public sealed class Auth0ConfigAttribute : Attribute
     public string ProfilePath { get; set; } = Auth0Routes.DefaultProfile;
     public string AccessTokenPath { get; set; } = Auth0Routes.DefaultAccessToken;
     public string BackchannelLogoutPath { get; set; } = Auth0Routes.DefaultBackchannelLogout;
+    public string ConnectAccountPath { get; set; } = Auth0Routes.DefaultConnectAccount;
 
     /// <summary>Maps the access-token route (default true).</summary>
     public bool EnableAccessTokenEndpoint { get; set; } = true;
 
     /// <summary>Maps the back-channel logout route (default true).</summary>
     public bool EnableBackchannelLogout { get; set; } = true;
+
+    /// <summary>Maps the connect-account route for linking accounts through the My Account API (default false).</summary>
+    public bool EnableConnectAccountEndpoint { get; set; }
 
     /// <summary>
     /// Turns DPoP on by default (AUTH0_USE_DPOP still overrides at run time); required when any [Auth0Api] sets UseDPoP.

@@ -9,6 +9,7 @@ public sealed class Auth0Routes
     public const string DefaultProfile = "/auth/profile";
     public const string DefaultAccessToken = "/auth/access-token";
     public const string DefaultBackchannelLogout = "/auth/backchannel-logout";
+    public const string DefaultConnectAccount = "/auth/connect";
 
     public string Login { get; init; } = DefaultLogin;
     public string Callback { get; init; } = DefaultCallback;
@@ -18,4 +19,7 @@ public sealed class Auth0Routes
     public string BackchannelLogout { get; init; } = DefaultBackchannelLogout;
     public bool EnableAccessTokenEndpoint { get; init; } = true;
     public bool EnableBackchannelLogout { get; init; } = true;
+    public string ConnectAccount { get; init; } = DefaultConnectAccount;
+    /// <summary>Maps the connect-account route (default false).</summary>
+    public bool EnableConnectAccountEndpoint { get; init; }
 }

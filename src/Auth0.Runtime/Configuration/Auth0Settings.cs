@@ -36,7 +36,7 @@ internal sealed class Auth0Settings
         return audience == Options.Audience ? Scopes.Merge(Options.Scope, api.Scope) : api.Scope ?? "";
     }
 
-    private string[] RoutePaths => field ??= [Routes.Login, Routes.Callback, Routes.Logout, Routes.Profile, Routes.AccessToken, Routes.BackchannelLogout];
+    private string[] RoutePaths => field ??= [Routes.Login, Routes.Callback, Routes.Logout, Routes.Profile, Routes.AccessToken, Routes.BackchannelLogout, Routes.ConnectAccount];
 
     public bool IsAuth0Route(Microsoft.AspNetCore.Http.PathString path)
     {

@@ -16,4 +16,10 @@ namespace Auth0.Minimal.Json;
 [JsonSerializable(typeof(Dictionary<string, JsonElement>))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(List<ConnectionTokenSet>))]
+[JsonSerializable(typeof(ConnectAccountRequest))]
+[JsonSerializable(typeof(ConnectAccountResponse))]
+[JsonSerializable(typeof(CompleteConnectAccountRequest))]
+[JsonSerializable(typeof(ConnectedAccountWire))]
+[JsonSerializable(typeof(ConnectedAccountsPage))]
+[JsonSerializable(typeof(MyAccountProblem))]
 internal sealed partial class Auth0JsonContext : JsonSerializerContext;

@@ -51,6 +51,8 @@ internal sealed class TransactionState
     [JsonPropertyName("returnTo")] public string? ReturnTo { get; set; }
     [JsonPropertyName("scope")] public string? Scope { get; set; }
     [JsonPropertyName("audience")] public string? Audience { get; set; }
+    /// <summary>The My Account API's connect session, for a <c>connect_code</c> transaction.</summary>
+    [JsonPropertyName("authSession")] public string? AuthSession { get; set; }
 }
 
 internal sealed class AccessTokenResponse
@@ -71,4 +73,67 @@ internal sealed class ErrorBody
 internal sealed class ErrorResponse
 {
     [JsonPropertyName("error")] public required ErrorBody Error { get; init; }
+}
+
+internal sealed class ConnectAccountRequest
+{
+    [JsonPropertyName("connection")] public required string Connection { get; init; }
+    [JsonPropertyName("redirect_uri")] public required string RedirectUri { get; init; }
+    [JsonPropertyName("state")] public required string State { get; init; }
+    [JsonPropertyName("code_challenge")] public required string CodeChallenge { get; init; }
+    [JsonPropertyName("code_challenge_method")] public string CodeChallengeMethod { get; init; } = "S256";
+    [JsonPropertyName("scopes")] public IReadOnlyList<string>? Scopes { get; init; }
+    [JsonPropertyName("authorization_params")] public IReadOnlyDictionary<string, string>? AuthorizationParams { get; init; }
+}
+
+internal sealed class ConnectAccountResponse
+{
+    [JsonPropertyName("connect_uri")] public string? ConnectUri { get; set; }
+    [JsonPropertyName("connect_params")] public ConnectParams? ConnectParams { get; set; }
+    [JsonPropertyName("auth_session")] public string? AuthSession { get; set; }
+    [JsonPropertyName("expires_in"), JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public long? ExpiresIn { get; set; }
+}
+
+internal sealed class ConnectParams
+{
+    [JsonPropertyName("ticket")] public string? Ticket { get; set; }
+}
+
+internal sealed class CompleteConnectAccountRequest
+{
+    [JsonPropertyName("auth_session")] public required string AuthSession { get; init; }
+    [JsonPropertyName("connect_code")] public required string ConnectCode { get; init; }
+    [JsonPropertyName("redirect_uri")] public required string RedirectUri { get; init; }
+    [JsonPropertyName("code_verifier")] public required string CodeVerifier { get; init; }
+}
+
+internal sealed class ConnectedAccountWire
+{
+    [JsonPropertyName("id")] public string? Id { get; set; }
+    [JsonPropertyName("connection")] public string? Connection { get; set; }
+    [JsonPropertyName("access_type")] public string? AccessType { get; set; }
+    [JsonPropertyName("scopes")] public string[]? Scopes { get; set; }
+    [JsonPropertyName("created_at")] public string? CreatedAt { get; set; }
+    [JsonPropertyName("expires_at")] public string? ExpiresAt { get; set; }
+}
+
+internal sealed class ConnectedAccountsPage
+{
+    [JsonPropertyName("accounts")] public ConnectedAccountWire[]? Accounts { get; set; }
+    [JsonPropertyName("next")] public string? Next { get; set; }
+}
+
+internal sealed class MyAccountProblem
+{
+    [JsonPropertyName("type")] public string? Type { get; set; }
+    [JsonPropertyName("title")] public string? Title { get; set; }
+    [JsonPropertyName("detail")] public string? Detail { get; set; }
+    [JsonPropertyName("status"), JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public int? Status { get; set; }
+    [JsonPropertyName("validation_errors")] public MyAccountValidationProblem[]? ValidationErrors { get; set; }
+}
+
+internal sealed class MyAccountValidationProblem
+{
+    [JsonPropertyName("detail")] public string? Detail { get; set; }
+    [JsonPropertyName("field")] public string? Field { get; set; }
 }

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Auth0.Minimal.Protocol;
 
 /// <summary>Every call to the identity provider: one named IHttpClientFactory client, no redirects, 1 MiB body cap.</summary>
-internal sealed class Auth0HttpClient(IHttpClientFactory factory)
+internal sealed class Auth0HttpClient(IHttpClientFactory factory, IHttpMessageHandlerFactory handlers, Configuration.Auth0Settings settings)
 {
     public const string ClientName = "Auth0.Minimal";
     internal const int MaxResponseBytes = 1024 * 1024;
@@ -19,6 +19,26 @@ internal sealed class Auth0HttpClient(IHttpClientFactory factory)
         var body = await ReadCappedAsync(response.Content, ct).ConfigureAwait(false);
         return ((int)response.StatusCode, body, response.Headers);
     }
+
+    /// <summary>
+    /// Sends through <paramref name="handler"/> (token and DPoP handling) in front of the named client's pooled handler,
+    /// with the same timeout and body cap as every other call to the provider.
+    /// </summary>
+    public async Task<(int Status, byte[] Body, HttpResponseHeaders Headers)> SendThroughAsync(DelegatingHandler handler, HttpRequestMessage request, CancellationToken ct)
+    {
+        // The factory's handlers ignore Dispose (their lifetime is pooled), so the wrapper can be disposed freely.
+        handler.InnerHandler = handlers.CreateHandler(ClientName);
+        using var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(settings.Options.HttpTimeout);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.UserAgent.ParseAdd(UserAgent);
+        using var response = await invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+        var body = await ReadCappedAsync(response.Content, timeout.Token).ConfigureAwait(false);
+        return ((int)response.StatusCode, body, response.Headers);
+    }
+
+    internal static readonly string UserAgent = "Auth0.Minimal/" + typeof(Auth0Options).Assembly.GetName().Version?.ToString(3);
 
     public async Task<T> GetJsonAsync<T>(string url, JsonTypeInfo<T> type, CancellationToken ct) where T : class
     {

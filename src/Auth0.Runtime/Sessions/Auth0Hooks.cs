@@ -12,6 +12,10 @@ public sealed class Auth0CallbackContext
     public string? ReturnTo { get; init; }
     /// <summary>The new session (its user still holds every ID-token claim); null on failure.</summary>
     public Auth0Session? Session { get; init; }
+    /// <summary><c>code</c> for a login, <c>connect_code</c> for the end of a connect-account flow.</summary>
+    public string ResponseType { get; init; } = "code";
+    /// <summary>The account just linked, when <see cref="ResponseType"/> is <c>connect_code</c> and it succeeded.</summary>
+    public ConnectedAccount? ConnectedAccount { get; init; }
 }
 
 internal sealed class SessionFinalizer(Configuration.Auth0Settings settings)
