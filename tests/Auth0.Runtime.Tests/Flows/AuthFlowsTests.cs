@@ -109,4 +109,83 @@ public class AuthFlowsTests(IdpFixture idp)
         Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
         Assert.Equal("failed_to_exchange_refresh_token|invalid_request", await unknown.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Polling_too_fast_gets_slow_down_and_the_interval_grows_by_five_seconds()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        var ciba = app.Services.GetRequiredService<Auth0BackchannelAuthentication>();
+        var message = "slow-" + Guid.NewGuid().ToString("N")[..8];
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var pending = ciba.GetTokenByBackchannelAuthAsync(new BackchannelAuthenticationRequest { BindingMessage = message, LoginHintSub = "auth0|alice" });
+        var authReqId = await WaitForPendingAsync(message);
+
+        // A second poller on the same request (another instance of the app), half-way through the client's 1 s wait,
+        // makes the client's first poll too early.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        using var http = new HttpClient();
+        var poke = await http.PostAsync(idp.Issuer + "oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "urn:openid:params:grant-type:ciba",
+            ["auth_req_id"] = authReqId,
+            ["client_id"] = Sample.LocalIdentityProvider.ClientId,
+            ["client_secret"] = Sample.LocalIdentityProvider.ClientSecret,
+        }));
+        Assert.Contains("authorization_pending", await poke.Content.ReadAsStringAsync());
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the client's first poll (after 1 s) has been answered slow_down
+        await idp.DecideCibaAsync(authReqId, approve: true);
+
+        var result = await pending;
+        Assert.False(string.IsNullOrEmpty(result.TokenSet.AccessToken));
+        // 1 s, then slow_down raises the 1 s interval to 6 s before the poll that succeeds.
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(6.5), started.Elapsed.ToString());
+    }
+
+    [Fact]
+    public async Task Connection_tokens_are_cached_per_login_hint_and_can_use_the_access_token()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app);
+        await idp.ResetStatsAsync();
+        async Task<string> Get(string query) => await (await browser.GetAsync(app.BaseUrl + "/connection/google-oauth2" + query)).Content.ReadAsStringAsync();
+        int Requests(System.Text.Json.JsonElement stats) => stats.GetProperty("connectionTokenRequests").GetInt32();
+
+        var plain = await Get("");
+        var work = await Get("?hint=alice%40work.example");
+        var home = await Get("?hint=alice%40home.example");
+        Assert.Equal(3, new[] { plain, work, home }.Distinct().Count());
+        Assert.Equal(3, Requests(await idp.StatsAsync()));
+        Assert.Equal(work, await Get("?hint=alice%40work.example"));
+        Assert.Equal(plain, await Get(""));
+        Assert.Equal(home, await Get("?hint=alice%40home.example"));
+        Assert.Equal(3, Requests(await idp.StatsAsync()));
+
+        // The access token as subject: a new exchange for another connection.
+        Assert.StartsWith("conn_github_", await (await browser.GetAsync(app.BaseUrl + "/connection/github?subject=access_token")).Content.ReadAsStringAsync());
+        Assert.Equal(4, Requests(await idp.StatsAsync()));
+    }
+
+    [Fact]
+    public async Task Connection_tokens_and_the_cache_work_with_DPoP_on()
+    {
+        await idp.SetFaultsAsync(new { dpopNonce = true, dpopBound = true });
+        try
+        {
+            await using var app = await TestApp.StartAsync(idp, v => v["AUTH0_USE_DPOP"] = "true");
+            using var browser = new TestBrowser();
+            await browser.LoginAsync(app);
+            await idp.ResetStatsAsync();
+            var first = await (await browser.GetAsync(app.BaseUrl + "/connection/google-oauth2")).Content.ReadAsStringAsync();
+            Assert.StartsWith("conn_google-oauth2_", first);
+            Assert.Equal(first, await (await browser.GetAsync(app.BaseUrl + "/connection/google-oauth2")).Content.ReadAsStringAsync());
+            var stats = await idp.StatsAsync();
+            Assert.Equal(1, stats.GetProperty("connectionTokenRequests").GetInt32());
+            Assert.True(stats.GetProperty("dpopProofs").GetProperty("token").GetInt32() >= 1);
+        }
+        finally
+        {
+            await idp.SetFaultsAsync(new { dpopNonce = false, dpopBound = false });
+        }
+    }
 }

@@ -71,6 +71,20 @@ public sealed class IdpFixture : IAsyncLifetime
         (await http.PostAsJsonAsync(Issuer + "__test/ciba/" + (approve ? "approve" : "deny"), new { auth_req_id = authReqId })).EnsureSuccessStatusCode();
     }
 
+    /// <summary>Gives the user connected accounts at the provider's My Account API, without a connect flow.</summary>
+    public async Task SeedConnectedAccountsAsync(string sub, params (string Connection, string[] Scopes)[] accounts)
+    {
+        using var http = new HttpClient();
+        (await http.PostAsJsonAsync(Issuer + "__test/connected-accounts",
+            new { sub, accounts = accounts.Select(a => new { connection = a.Connection, scopes = a.Scopes }) })).EnsureSuccessStatusCode();
+    }
+
+    public async Task ClearConnectedAccountsAsync()
+    {
+        using var http = new HttpClient();
+        (await http.DeleteAsync(Issuer + "__test/connected-accounts")).EnsureSuccessStatusCode();
+    }
+
     public async Task SetFaultsAsync(object faults)
     {
         using var http = new HttpClient();

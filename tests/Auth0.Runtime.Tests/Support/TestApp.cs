@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Auth0.Minimal.Tests.Support;
 
-[Auth0Config]
+[Auth0Config(EnableConnectAccountEndpoint = true)]
 [Auth0Api("Orders", Audience = "https://orders.example.com", Scope = "read:orders", BaseAddress = "https://orders.example.com/")]
 [Auth0Api("Analytics", Audience = "https://analytics.example.com", Scope = "read:analytics")]
 [Auth0Claim("https://example.com/roles", typeof(string[]))]
@@ -72,11 +72,12 @@ public sealed class TestApp : IAsyncDisposable
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
         app.MapGet("/plain", () => Results.Text("plain"));
-        app.MapGet("/connection/{name}", async (string name, Auth0TokenService tokens, HttpContext context) =>
+        app.MapGet("/connection/{name}", async (string name, string? hint, string? subject, Auth0TokenService tokens, HttpContext context) =>
         {
             try
             {
-                var token = await tokens.GetAccessTokenForConnectionAsync(context, name, ct: context.RequestAborted);
+                var token = await tokens.GetAccessTokenForConnectionAsync(context, name, hint,
+                    subject is null ? null : "urn:ietf:params:oauth:token-type:" + subject, context.RequestAborted);
                 return Results.Text(token.Token + "|" + token.Scope);
             }
             catch (AccessTokenException ex)
@@ -84,6 +85,46 @@ public sealed class TestApp : IAsyncDisposable
                 return Results.Text(ex.Code + "|" + ex.OAuth2Error?.Error, statusCode: 401);
             }
         }).RequireAuth0Session();
+        app.MapGet("/accounts", async (string? connection, Auth0ConnectedAccounts accounts, HttpContext context) =>
+        {
+            try
+            {
+                var list = await accounts.GetConnectedAccountsAsync(context, connection, context.RequestAborted);
+                return Results.Text(string.Join(",", list.Select(a => a.Connection + ":" + a.Id)));
+            }
+            catch (ConnectAccountException ex)
+            {
+                return Results.Text(ex.Code + "|" + ex.ApiError?.Status, statusCode: ex.StatusCode);
+            }
+        });
+        app.MapPost("/accounts/disconnect/{connection}", async (string connection, Auth0ConnectedAccounts accounts, HttpContext context) =>
+        {
+            try
+            {
+                return Results.Text("removed:" + await accounts.DisconnectAccountAsync(context, connection, context.RequestAborted));
+            }
+            catch (ConnectAccountException ex)
+            {
+                return Results.Text(ex.Code + "|" + ex.ApiError?.Status, statusCode: ex.StatusCode);
+            }
+        });
+        app.MapGet("/link/{connection}", async (string connection, Auth0ConnectedAccounts accounts, HttpContext context) =>
+        {
+            try
+            {
+                return await accounts.ConnectAccountAsync(context, new ConnectAccountOptions
+                {
+                    Connection = connection,
+                    Scopes = ["repo", "read:user"],
+                    AuthorizationParameters = new Dictionary<string, string> { ["prompt"] = "consent" },
+                    ReturnTo = "/linked?from=code",
+                }, context.RequestAborted);
+            }
+            catch (ConnectAccountException ex)
+            {
+                return Results.Text(ex.Code, statusCode: ex.StatusCode);
+            }
+        });
         app.MapGet("/go-login", () => Auth0.Minimal.AspNetCore.Auth0Login.Start("/after?x=1",
             new Dictionary<string, string> { ["screen_hint"] = "signup", ["client_id"] = "evil", ["redirect_uri"] = "https://evil.example/" }));
         app.MapGet("/roles", (HttpContext context) => Results.Text(string.Join(",", context.GetAuth0Session()!.User.GetRoles() ?? ["(none)"])))

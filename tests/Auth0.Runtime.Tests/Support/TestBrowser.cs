@@ -20,6 +20,8 @@ public sealed partial class TestBrowser : IDisposable
 
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
 
+    public Task<HttpResponseMessage> PostAsync(string url) => _http.PostAsync(url, null);
+
     /// <summary>Follows redirects until a non-redirect answer, or until <paramref name="stopAt"/> matches the next location.</summary>
     public async Task<HttpResponseMessage> FollowAsync(HttpResponseMessage response, Func<Uri, bool>? stopAt = null)
     {
