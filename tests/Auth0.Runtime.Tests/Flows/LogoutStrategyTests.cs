@@ -69,4 +69,48 @@ public class LogoutStrategyTests(IdpFixture idp)
         Assert.Equal(HttpStatusCode.TemporaryRedirect, fallback.StatusCode);
         Assert.StartsWith(provider.BaseUrl + "/v2/logout?", fallback.Headers.Location!.ToString());
     }
+
+    [Fact]
+    public async Task With_DPoP_bound_tokens_logout_ends_at_the_provider_and_revokes_the_refresh_token()
+    {
+        await idp.SetFaultsAsync(new { dpopNonce = true, dpopBound = true });
+        try
+        {
+            var (privateKey, publicKey) = DPoPKeyPair.GeneratePem();
+            void Dpop(Dictionary<string, string?> v)
+            {
+                v["AUTH0_USE_DPOP"] = "true";
+                v["AUTH0_DPOP_PRIVATE_KEY"] = privateKey;
+                v["AUTH0_DPOP_PUBLIC_KEY"] = publicKey;
+            }
+            using var browser = new TestBrowser();
+            System.Net.Cookie[] loggedIn;
+            int port;
+            {
+                await using var app = await TestApp.StartAsync(idp, Dpop);
+                port = app.Port;
+                await browser.LoginAsync(app, loginQuery: "audience=" + Uri.EscapeDataString("https://orders.example.com"));
+                Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(app.BaseUrl + "/token/orders?force=true")).StatusCode);
+                loggedIn = browser.AppCookies(app.BaseUrl).ToArray();
+
+                var logout = await browser.GetAsync(app.BaseUrl + "/auth/logout");
+                Assert.Equal(idp.Issuer + "oidc/logout", logout.Headers.Location!.GetLeftPart(UriPartial.Path));
+                Assert.False(string.IsNullOrEmpty(HttpUtility.ParseQueryString(logout.Headers.Location!.Query)["id_token_hint"]));
+                Assert.Empty(browser.AppCookies(app.BaseUrl));
+                var landed = await browser.FollowAsync(await browser.CompleteIdpLogoutAsync(await browser.FollowAsync(logout)));
+                Assert.StartsWith(app.BaseUrl, landed.RequestMessage!.RequestUri!.ToString());
+            }
+
+            // The same key in a new process, with the cookie from before the logout: the provider refuses its refresh token.
+            await using var restarted = await TestApp.StartAsync(idp, Dpop, port: port);
+            foreach (var cookie in loggedIn) browser.Cookies.Add(new System.Net.Cookie(cookie.Name, cookie.Value, "/", "127.0.0.1"));
+            var refresh = await browser.GetAsync(restarted.BaseUrl + "/token/orders?force=true");
+            Assert.Equal(HttpStatusCode.Unauthorized, refresh.StatusCode);
+            Assert.Equal("failed_to_refresh_token|invalid_grant", await refresh.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            await idp.SetFaultsAsync(new { dpopNonce = false, dpopBound = false });
+        }
+    }
 }
