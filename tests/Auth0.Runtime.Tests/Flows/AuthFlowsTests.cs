@@ -188,4 +188,45 @@ public class AuthFlowsTests(IdpFixture idp)
             await idp.SetFaultsAsync(new { dpopNonce = false, dpopBound = false });
         }
     }
+
+    [Fact]
+    public async Task A_provider_without_a_backchannel_endpoint_gives_the_not_supported_code()
+    {
+        string issuer = "";
+        await using var provider = await MiniServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/json";
+            await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response,
+                $$"""{"issuer":"{{issuer}}","authorization_endpoint":"{{issuer}}authorize","token_endpoint":"{{issuer}}oauth/token","jwks_uri":"{{issuer}}.well-known/jwks.json"}""");
+        });
+        issuer = provider.BaseUrl + "/";
+        await using var app = await TestApp.StartAsync(idp, v => v["AUTH0_DOMAIN"] = issuer);
+        var ciba = app.Services.GetRequiredService<Auth0BackchannelAuthentication>();
+
+        var ex = await Assert.ThrowsAsync<BackchannelAuthenticationException>(() => ciba.GetTokenByBackchannelAuthAsync(
+            new BackchannelAuthenticationRequest { BindingMessage = "unsupported", LoginHintSub = "auth0|alice" }));
+        Assert.Equal("backchannel_authentication_not_supported_error", ex.Code);
+    }
+
+    [Fact]
+    public async Task Connection_tokens_need_a_session_and_a_refresh_token()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        var tokens = app.Services.GetRequiredService<Auth0TokenService>();
+        var anonymous = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = app.Services };
+        var noSession = await Assert.ThrowsAsync<AccessTokenException>(() => tokens.GetAccessTokenForConnectionAsync(anonymous, "google-oauth2"));
+        Assert.Equal("missing_session", noSession.Code);
+
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app, loginQuery: "scope=openid%20profile");
+        var noRefreshToken = await browser.GetAsync(app.BaseUrl + "/connection/google-oauth2");
+        Assert.Equal(HttpStatusCode.Unauthorized, noRefreshToken.StatusCode);
+        Assert.Equal("missing_refresh_token|", await noRefreshToken.Content.ReadAsStringAsync());
+
+        using var withRefresh = new TestBrowser();
+        await withRefresh.LoginAsync(app);
+        await idp.SetFaultsAsync(new { connectionTokenError = "invalid_grant" });
+        var refused = await withRefresh.GetAsync(app.BaseUrl + "/connection/google-oauth2");
+        Assert.Equal("failed_to_exchange_refresh_token|invalid_grant", await refused.Content.ReadAsStringAsync());
+    }
 }
