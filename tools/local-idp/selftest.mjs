@@ -872,6 +872,661 @@ async function connectionSuite(base) {
   check(stats.connectionTokenRequests === count && stats.tokenRequests[FEDERATED_GRANT] === count, `connection: stats connectionTokenRequests = ${count}`, stats);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Auth0 My Account API: connected accounts
+// ---------------------------------------------------------------------------------------------
+const ME_SCOPES = ['create:me:connected_accounts', 'read:me:connected_accounts', 'delete:me:connected_accounts'];
+const ME_BASE_PATH = 'me/v1/connected-accounts';
+const CONNECT_REDIRECT = 'http://127.0.0.1:5555/connect/callback?from=connect';
+
+const parseBody = (text) => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { raw: text };
+  }
+};
+
+// One request to the My Account API. `path` is relative to /me/v1/connected-accounts/.
+async function meRequest(base, {
+  method = 'GET', path: subPath, query = '', accessToken, scheme = 'Bearer', proof, json, raw, headers = {},
+}) {
+  const h = { ...headers };
+  if (accessToken !== undefined) h.authorization = `${scheme} ${accessToken}`;
+  if (proof !== undefined) h.dpop = proof;
+  let body;
+  if (raw !== undefined) {
+    h['content-type'] = 'application/json';
+    body = raw;
+  } else if (json !== undefined) {
+    h['content-type'] = 'application/json';
+    body = JSON.stringify(json);
+  }
+  const response = await fetch(`${base}${ME_BASE_PATH}/${subPath}${query}`, {
+    method, headers: h, body, redirect: 'manual',
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text ? parseBody(text) : undefined,
+    text,
+    type: response.headers.get('content-type'),
+    challenge: response.headers.get('www-authenticate'),
+    nonce: response.headers.get('dpop-nonce'),
+    headers: response.headers,
+  };
+}
+
+const isProblem = (res, status) => res.status === status && /^application\/(problem\+)?json/.test(res.type ?? '')
+  && typeof res.body?.type === 'string' && typeof res.body.title === 'string' && typeof res.body.detail === 'string' && res.body.status === status;
+
+const isAccountShape = (account) => isPlainObjectValue(account)
+  && Object.keys(account).join() === 'id,connection,access_type,scopes,created_at,expires_at'
+  && /^cac_[A-Za-z0-9_-]+$/.test(account.id) && account.access_type === 'offline' && Array.isArray(account.scopes)
+  && Date.parse(account.expires_at) - Date.parse(account.created_at) === 3600 * 1000
+  && new Date(account.created_at).toISOString() === account.created_at;
+
+function isPlainObjectValue(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+// GET connect_uri?ticket=…: where it redirects to, with the parameters it appended.
+async function visitConnectUri(connectResponse) {
+  const url = new URL(connectResponse.connect_uri);
+  url.searchParams.set('ticket', connectResponse.connect_params.ticket);
+  const res = await request(null, url.href);
+  const location = res.location ? new URL(res.location) : undefined;
+  return {
+    status: res.status, text: res.text, location, params: location ? Object.fromEntries(location.searchParams) : {}, raw: res.location,
+  };
+}
+
+async function myAccountSuite(base, keySet) {
+  const ME = `${base}me/`;
+  const getStats = async () => JSON.parse((await request(null, `${base}__test/stats`)).text);
+  const setFaults = (body) => request(null, `${base}__test/faults`, { method: 'POST', json: body });
+  const getFaults = async () => JSON.parse((await request(null, `${base}__test/faults`)).text);
+  const counts = {
+    connect: 0, complete: 0, list: 0, delete: 0,
+  };
+  const call = (name, options) => {
+    counts[name] += 1;
+    return meRequest(base, options);
+  };
+  const connect = (accessToken, json, options = {}) => call('connect', {
+    method: 'POST', path: 'connect', accessToken, json, ...options,
+  });
+  const complete = (accessToken, json, options = {}) => call('complete', {
+    method: 'POST', path: 'complete', accessToken, json, ...options,
+  });
+  const list = (accessToken, query = '', options = {}) => call('list', { path: 'accounts', query, accessToken, ...options });
+  const remove = (accessToken, id, options = {}) => call('delete', {
+    method: 'DELETE', path: `accounts/${encodeURIComponent(id)}`, accessToken, ...options,
+  });
+  const connectBody = (overrides = {}) => {
+    const { verifier, challenge } = pkce();
+    const body = {
+      connection: 'google-oauth2',
+      redirect_uri: CONNECT_REDIRECT,
+      state: crypto.randomBytes(8).toString('hex'),
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...overrides,
+    };
+    for (const [k, v] of Object.entries(body)) if (v === undefined) delete body[k];
+    return { body, verifier };
+  };
+  // connect -> connect_uri -> { body (of connect), verifier, params (of the redirect) }
+  const connectAndVisit = async (accessToken, overrides, label) => {
+    const { body, verifier } = connectBody(overrides);
+    const res = await connect(accessToken, body);
+    must(res.status === 201, `my account: ${label}: POST connect -> 201`, res);
+    const visit = await visitConnectUri(res.body);
+    return {
+      request: body, response: res.body, verifier, visit,
+    };
+  };
+  const completeBody = (flow, overrides = {}) => ({
+    auth_session: flow.response.auth_session,
+    connect_code: flow.visit.params.connect_code,
+    redirect_uri: flow.request.redirect_uri,
+    code_verifier: flow.verifier,
+    ...overrides,
+  });
+
+  check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204, 'my account: stats reset');
+  {
+    const st = await getStats();
+    check(JSON.stringify(st.myAccountRequests) === JSON.stringify(counts) && st.lastConnectRequest === null && st.lastMyAccountAuthScheme === null, 'my account: stats after reset: myAccountRequests all 0, lastConnectRequest and lastMyAccountAuthScheme null', st);
+  }
+
+  // ---- access tokens for <issuer>me/ --------------------------------------------------------
+  const plain = await login(base, new CookieJar(), { login: 'alice', password: 'alice-password' });
+  must(plain.status === 200 && plain.body.refresh_token, 'my account: alice logs in without audience', plain.body);
+  const meScope = `openid profile email offline_access ${ME_SCOPES.join(' ')}`;
+  const full = await token(base, { grant_type: 'refresh_token', refresh_token: plain.body.refresh_token, audience: ME, scope: meScope });
+  must(full.status === 200, 'my account: refresh (login without audience) with audience <issuer>me/ -> 200', full.body);
+  const fullAt = await jwtVerify(full.body.access_token, keySet, { issuer: base, audience: ME }).catch((err) => err);
+  check(!(fullAt instanceof Error) && fullAt.protectedHeader.alg === 'RS256' && fullAt.protectedHeader.typ === 'at+jwt' && fullAt.payload.aud === ME && fullAt.payload.sub === 'auth0|alice'
+    && fullAt.payload.scope === ME_SCOPES.join(' ') && !fullAt.payload.cnf, 'my account: RS256 JWT, aud <issuer>me/, sub, scope = the three me scopes, not DPoP-bound', fullAt instanceof Error ? fullAt.message : fullAt.payload);
+  check(full.body.token_type === 'Bearer' && full.body.scope === ME_SCOPES.join(' ') && !!full.body.id_token, 'my account: token response Bearer, scope = the me scopes, with id_token (openid asked)', full.body);
+  let rt = full.body.refresh_token;
+  const alice = full.body.access_token;
+
+  const createOnly = await token(base, {
+    grant_type: 'refresh_token', refresh_token: rt, audience: ME, scope: 'openid profile email offline_access create:me:connected_accounts',
+  });
+  must(createOnly.status === 200 && decodeJwt(createOnly.body.access_token).scope === 'create:me:connected_accounts', 'my account: scope=openid profile email offline_access create:me:connected_accounts -> token with only that me scope', createOnly.body);
+  rt = createOnly.body.refresh_token;
+  const aliceCreate = createOnly.body.access_token;
+  const readOnly = await token(base, {
+    grant_type: 'refresh_token', refresh_token: rt, audience: ME, scope: 'openid read:me:connected_accounts',
+  });
+  must(readOnly.status === 200 && decodeJwt(readOnly.body.access_token).scope === 'read:me:connected_accounts', 'my account: a read-only me token', readOnly.body);
+  rt = readOnly.body.refresh_token;
+  const aliceRead = readOnly.body.access_token;
+  const noScope = await token(base, { grant_type: 'refresh_token', refresh_token: rt, audience: ME });
+  check(noScope.status === 200 && decodeJwt(noScope.body.access_token).scope === ME_SCOPES.join(' '), 'my account: audience me/ without scope -> all me scopes', noScope.body);
+  rt = noScope.body.refresh_token ?? rt;
+  const foreign = await token(base, {
+    grant_type: 'refresh_token', refresh_token: rt, audience: ME, scope: 'openid read:orders',
+  });
+  check(foreign.status === 400 && foreign.body.error === 'invalid_scope', 'my account: (login without audience) audience me/ with an orders scope -> invalid_scope, as for the other APIs', foreign.body);
+
+  {
+    const withAudience = await login(base, new CookieJar(), { login: 'alice', password: 'alice-password', audience: ORDERS });
+    must(withAudience.status === 200, 'my account: alice logs in with audience orders', withAudience.body);
+    const r = await token(base, {
+      grant_type: 'refresh_token', refresh_token: withAudience.body.refresh_token, audience: ME, scope: `${meScope} read:orders`,
+    });
+    const p = r.status === 200 ? decodeJwt(r.body.access_token) : {};
+    check(r.status === 200 && p.aud === ME && p.scope === ME_SCOPES.join(' '), 'my account: (login with audience orders) refresh for me/ with an extra orders scope -> me token, the orders scope dropped', { body: r.body, p });
+    const direct = await login(base, new CookieJar(), { login: 'alice', password: 'alice-password', audience: ME, scope: `${meScope}` });
+    const d = direct.status === 200 ? decodeJwt(direct.body.access_token) : {};
+    check(direct.status === 200 && d.aud === ME && d.scope === ME_SCOPES.join(' '), 'my account: a login with audience=<issuer>me/ gets a me token from the code exchange', { body: direct.body, d });
+    const back = await token(base, { grant_type: 'refresh_token', refresh_token: direct.body.refresh_token, audience: ORDERS });
+    check(back.status === 200 && decodeJwt(back.body.access_token).aud === ORDERS, 'my account: ... and its refresh token reaches the orders API', back.body);
+  }
+  const bobLogin = await login(base, new CookieJar(), { login: 'bob', password: 'bob-password' });
+  const bobMe = await token(base, { grant_type: 'refresh_token', refresh_token: bobLogin.body.refresh_token, audience: ME });
+  must(bobMe.status === 200, 'my account: bob gets a me token', bobMe.body);
+  const bob = bobMe.body.access_token;
+
+  // ---- connect -> connect_uri -> complete (Bearer) ---------------------------------------
+  let google;
+  {
+    const { body, verifier } = connectBody({
+      scopes: ['openid', 'https://www.googleapis.com/auth/calendar'],
+      authorization_params: { login_hint: 'alice@gmail.com', prompt: 'consent' },
+    });
+    const res = await connect(aliceCreate, body);
+    check(res.status === 201 && Object.keys(res.body).join() === 'connect_uri,connect_params,auth_session,expires_in'
+      && res.body.connect_uri === `${base}connect/authorize` && Object.keys(res.body.connect_params).join() === 'ticket'
+      && typeof res.body.connect_params.ticket === 'string' && res.body.connect_params.ticket.length >= 16
+      && typeof res.body.auth_session === 'string' && res.body.auth_session.length >= 16 && res.body.expires_in === 300
+      && /^application\/json/.test(res.type ?? ''), 'my account: POST /me/v1/connected-accounts/connect -> 201 {connect_uri <issuer>connect/authorize, connect_params {ticket}, auth_session, expires_in 300}', res);
+    const st = await getStats();
+    check(JSON.stringify(st.lastConnectRequest) === JSON.stringify(body) && st.lastMyAccountAuthScheme === 'Bearer', 'my account: stats lastConnectRequest = the body sent, lastMyAccountAuthScheme Bearer', st);
+
+    const early = await complete(aliceCreate, {
+      auth_session: res.body.auth_session, connect_code: 'x', redirect_uri: body.redirect_uri, code_verifier: verifier,
+    });
+    check(isProblem(early, 400) && /no connect_code was issued/.test(early.body.detail), 'my account: complete before the connect_uri was visited -> 400', early.body);
+
+    const visit = await visitConnectUri(res.body);
+    check(visit.status === 302 && visit.raw.startsWith(`${CONNECT_REDIRECT}&connect_code=`) && visit.params.from === 'connect'
+      && typeof visit.params.connect_code === 'string' && visit.params.connect_code.length >= 16 && visit.params.state === body.state
+      && Object.keys(visit.params).join() === 'from,connect_code,state', 'my account: GET connect_uri?ticket -> 302 to redirect_uri (its query kept) + connect_code & state', visit);
+    const again = await visitConnectUri(res.body);
+    check(again.status === 400 && !again.location && /already used/.test(again.text), 'my account: the ticket is single-use (second visit -> 400 text)', again);
+    const unknown = await request(null, `${base}connect/authorize?ticket=nope`);
+    check(unknown.status === 400 && !unknown.location && /unknown ticket/.test(unknown.text), 'my account: unknown ticket -> 400', unknown.text);
+    const none = await request(null, `${base}connect/authorize`);
+    check(none.status === 400 && /ticket is required/.test(none.text), 'my account: no ticket -> 400', none.text);
+
+    const wrongCode = await complete(aliceCreate, {
+      auth_session: res.body.auth_session, connect_code: 'not-the-code', redirect_uri: body.redirect_uri, code_verifier: verifier,
+    });
+    check(isProblem(wrongCode, 400) && wrongCode.body.title === 'Invalid request' && /does not match/.test(wrongCode.body.detail)
+      && wrongCode.body.validation_errors?.[0]?.field === 'connect_code', 'my account: complete with a wrong connect_code -> 400 (field connect_code)', wrongCode.body);
+    const otherUser = await complete(bob, {
+      auth_session: res.body.auth_session, connect_code: visit.params.connect_code, redirect_uri: body.redirect_uri, code_verifier: verifier,
+    });
+    check(isProblem(otherUser, 400) && /another user/.test(otherUser.body.detail), 'my account: complete with another user\'s token -> 400', otherUser.body);
+
+    const done = await complete(aliceCreate, {
+      auth_session: res.body.auth_session, connect_code: visit.params.connect_code, redirect_uri: body.redirect_uri, code_verifier: verifier,
+    });
+    check(done.status === 201 && isAccountShape(done.body) && done.body.connection === 'google-oauth2'
+      && JSON.stringify(done.body.scopes) === JSON.stringify(body.scopes) && Math.abs(Date.parse(done.body.created_at) - Date.now()) < 5000, 'my account: complete (after the refused attempts) -> 201 {id cac_…, connection, access_type offline, scopes of the connect, created_at, expires_at +1h}', done.body);
+    google = done.body;
+    const reused = await complete(aliceCreate, {
+      auth_session: res.body.auth_session, connect_code: visit.params.connect_code, redirect_uri: body.redirect_uri, code_verifier: verifier,
+    });
+    check(isProblem(reused, 400) && /already used/.test(reused.body.detail), 'my account: the connect_code again -> 400 already used', reused.body);
+    console.log(`     complete: ${done.status} ${JSON.stringify(done.body)}; reused: ${reused.status} ${JSON.stringify(reused.body)}`);
+  }
+
+  // github without scopes: the connection's default scopes
+  const github = await (async () => {
+    const flow = await connectAndVisit(alice, { connection: 'github', redirect_uri: 'http://localhost:5555/cb' }, 'github');
+    check(flow.visit.raw.startsWith('http://localhost:5555/cb?connect_code='), 'my account: redirect_uri without query gets ?connect_code=…&state=…', flow.visit.raw);
+    const res = await complete(alice, completeBody(flow));
+    check(res.status === 201 && res.body.connection === 'github' && JSON.stringify(res.body.scopes) === '["read:user","repo"]', 'my account: connect without scopes -> the connection\'s default scopes ["read:user","repo"]', res.body);
+    return res.body;
+  })();
+
+  // the code is spent by a complete that names it, even when a later check fails
+  {
+    const flow = await connectAndVisit(alice, {}, 'wrong redirect');
+    const wrongRedirect = await complete(alice, completeBody(flow, { redirect_uri: 'http://127.0.0.1:5555/connect/callback' }));
+    check(isProblem(wrongRedirect, 400) && wrongRedirect.body.validation_errors?.[0]?.field === 'redirect_uri' && /redirect_uri/.test(wrongRedirect.body.detail), 'my account: complete with another redirect_uri -> 400 (field redirect_uri)', wrongRedirect.body);
+    const after = await complete(alice, completeBody(flow));
+    check(isProblem(after, 400) && /already used/.test(after.body.detail), 'my account: ... and the connect_code is spent (right redirect_uri afterwards -> 400 already used)', after.body);
+    const pkceFlow = await connectAndVisit(alice, {}, 'bad PKCE');
+    const badPkce = await complete(alice, completeBody(pkceFlow, { code_verifier: pkce().verifier }));
+    check(isProblem(badPkce, 400) && badPkce.body.validation_errors?.[0]?.field === 'code_verifier' && /code_verifier/.test(badPkce.body.detail), 'my account: complete with a wrong code_verifier -> 400 (field code_verifier)', badPkce.body);
+    const unknownSession = await complete(alice, completeBody(pkceFlow, { auth_session: 'nope' }));
+    check(isProblem(unknownSession, 400) && unknownSession.body.validation_errors?.[0]?.field === 'auth_session', 'my account: complete with an unknown auth_session -> 400 (field auth_session)', unknownSession.body);
+    const missing = await complete(alice, { auth_session: pkceFlow.response.auth_session, connect_code: 7 });
+    check(isProblem(missing, 400) && JSON.stringify(missing.body.validation_errors.map((e) => e.field)) === '["connect_code","redirect_uri","code_verifier"]'
+      && missing.body.validation_errors.every((e) => typeof e.detail === 'string'), 'my account: complete with missing/non-string fields -> 400 validation_errors for each', missing.body);
+  }
+
+  // ---- connect validation ------------------------------------------------------------------
+  {
+    const bad = async (label, overrides, field) => {
+      const { body } = connectBody(overrides);
+      const res = await connect(alice, body);
+      check(isProblem(res, 400) && res.body.title === 'Invalid request' && JSON.stringify(res.body.validation_errors?.map((e) => e.field)) === JSON.stringify([field])
+        && typeof res.body.validation_errors[0].detail === 'string', `my account: connect with ${label} -> 400 validation_errors [${field}]`, res.body);
+      return res;
+    };
+    const unknownConnection = await bad('an unknown connection', { connection: 'facebook' }, 'connection');
+    console.log(`     connect validation: ${unknownConnection.status} ${unknownConnection.type} ${JSON.stringify(unknownConnection.body)}`);
+    await bad('no connection', { connection: undefined }, 'connection');
+    await bad('a non-loopback redirect_uri', { redirect_uri: 'https://evil.example.net/cb' }, 'redirect_uri');
+    await bad('a redirect_uri with a fragment', { redirect_uri: 'http://127.0.0.1:5555/cb#x' }, 'redirect_uri');
+    await bad('a relative redirect_uri', { redirect_uri: '/cb' }, 'redirect_uri');
+    await bad('an empty state', { state: '' }, 'state');
+    await bad('no state', { state: undefined }, 'state');
+    await bad('a 42-character code_challenge', { code_challenge: 'a'.repeat(42) }, 'code_challenge');
+    await bad('a code_challenge with "="', { code_challenge: `${'a'.repeat(42)}=` }, 'code_challenge');
+    await bad('code_challenge_method plain', { code_challenge_method: 'plain' }, 'code_challenge_method');
+    await bad('no code_challenge_method', { code_challenge_method: undefined }, 'code_challenge_method');
+    await bad('scopes a string', { scopes: 'openid' }, 'scopes');
+    await bad('scopes with a number', { scopes: ['openid', 5] }, 'scopes');
+    await bad('authorization_params with a number', { authorization_params: { max_age: 5 } }, 'authorization_params');
+    await bad('authorization_params an array', { authorization_params: ['x'] }, 'authorization_params');
+    const nulls = await connect(alice, connectBody({ scopes: null, authorization_params: null }).body);
+    check(nulls.status === 201, 'my account: scopes / authorization_params null are taken as absent -> 201', nulls.body);
+    const many = await connect(alice, { connection: 'nope', code_challenge_method: 'S256' });
+    check(isProblem(many, 400) && JSON.stringify(many.body.validation_errors.map((e) => e.field)) === '["connection","redirect_uri","state","code_challenge"]', 'my account: several problems -> one validation error each', many.body);
+    const notJson = await call('connect', {
+      method: 'POST', path: 'connect', accessToken: alice, raw: '{not json',
+    });
+    check(isProblem(notJson, 400) && notJson.body.validation_errors?.[0]?.field === 'body', 'my account: a body that is not JSON -> 400 (field body)', notJson.body);
+    check((await getStats()).lastConnectRequest === null, 'my account: stats lastConnectRequest null after a body that is not JSON');
+    const array = await connect(alice, [1]);
+    check(isProblem(array, 400) && array.body.validation_errors?.[0]?.field === 'body', 'my account: a JSON array body -> 400 (field body)', array.body);
+  }
+
+  // ---- scopes and authentication -------------------------------------------------------
+  {
+    const unauthenticatedBody = connectBody({ connection: 'github' }).body;
+    const unauthenticated = await connect(undefined, unauthenticatedBody);
+    check(isProblem(unauthenticated, 401) && JSON.stringify((await getStats()).lastConnectRequest) === JSON.stringify(unauthenticatedBody) && (await getStats()).lastMyAccountAuthScheme === null,
+      'my account: connect without a token -> 401; stats lastConnectRequest holds its body, lastMyAccountAuthScheme null', unauthenticated.body);
+    const forbidden = await connect(aliceRead, connectBody().body);
+    check(isProblem(forbidden, 403) && forbidden.challenge === 'Bearer error="insufficient_scope", error_description="insufficient scope (the access token needs the scope create:me:connected_accounts)", scope="create:me:connected_accounts"',
+      'my account: connect with a token without create:me:connected_accounts -> 403 insufficient_scope', { body: forbidden.body, challenge: forbidden.challenge });
+    const forbiddenList = await list(aliceCreate);
+    check(isProblem(forbiddenList, 403) && /scope="read:me:connected_accounts"/.test(forbiddenList.challenge ?? ''), 'my account: list without read:me:connected_accounts -> 403', forbiddenList.challenge);
+    const forbiddenDelete = await remove(aliceRead, google.id);
+    check(isProblem(forbiddenDelete, 403) && /scope="delete:me:connected_accounts"/.test(forbiddenDelete.challenge ?? ''), 'my account: delete without delete:me:connected_accounts -> 403', forbiddenDelete.challenge);
+    const forbiddenComplete = await complete(aliceRead, { auth_session: 'x', connect_code: 'y', redirect_uri: CONNECT_REDIRECT, code_verifier: 'z' });
+    check(isProblem(forbiddenComplete, 403), 'my account: complete without create:me:connected_accounts -> 403', forbiddenComplete.body);
+
+    const noAuth = await list(undefined);
+    check(isProblem(noAuth, 401) && noAuth.challenge === 'Bearer realm="my-account", DPoP realm="my-account", algs="ES256 RS256 PS256 EdDSA"', 'my account: no Authorization -> 401 WWW-Authenticate: Bearer realm="my-account", DPoP realm=…', { body: noAuth.body, challenge: noAuth.challenge });
+    const basic = await list('YTpi', '', { scheme: 'Basic' });
+    check(isProblem(basic, 401) && /^Bearer realm="my-account"/.test(basic.challenge ?? ''), 'my account: Basic auth -> 401 with the realm challenge', basic.challenge);
+    const expectInvalid = async (label, res, detailPattern) => {
+      check(isProblem(res, 401) && detailPattern.test(res.body.detail) && res.challenge === `Bearer error="invalid_token", error_description="${res.body.detail}"`, `my account: ${label} -> 401 Bearer error="invalid_token" + problem JSON`, { body: res.body, challenge: res.challenge });
+    };
+    const orders = await token(base, { grant_type: 'refresh_token', refresh_token: rt, audience: ORDERS });
+    rt = orders.body.refresh_token;
+    await expectInvalid('an orders token (wrong audience)', await list(orders.body.access_token), /^access token invalid: .*aud/);
+    const [h, p, sig] = alice.split('.');
+    await expectInvalid('a bad signature', await list(`${h}.${p}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`), /^access token invalid/);
+    await expectInvalid('an opaque token', await list(plain.body.access_token), /^access token invalid/);
+
+    check((await setFaults({ accessTokenTtl: 1 })).status === 204, 'my account: faults {accessTokenTtl: 1}');
+    const short = await token(base, { grant_type: 'refresh_token', refresh_token: rt, audience: ME });
+    check((await setFaults({ accessTokenTtl: null })).status === 204, 'my account: accessTokenTtl restored');
+    must(short.status === 200 && short.body.expires_in === 1, 'my account: a me token that lives 1 s', short.body);
+    rt = short.body.refresh_token;
+    await sleep(2100);
+    await expectInvalid('an expired token', await list(short.body.access_token), /^access token expired$/);
+
+    // a DPoP-bound me token from this server (no --dpop-bound: a proof at the token endpoint binds it)
+    const key = await dpopKey();
+    const bound = await dpopToken(base, key, { grant_type: 'refresh_token', refresh_token: rt, audience: ME }, {});
+    must(bound.status === 200 && bound.body.token_type === 'DPoP' && decodeJwt(bound.body.access_token).cnf?.jkt === key.jkt, 'my account: a DPoP proof at the token endpoint gives a DPoP-bound me token', bound.body);
+    rt = bound.body.refresh_token;
+    await expectInvalid('a DPoP-bound token sent as Bearer', await list(bound.body.access_token), /DPoP-bound access token cannot be used as a bearer token/);
+    const meUrl = `${base}${ME_BASE_PATH}/accounts`;
+    const unboundAsDpop = await list(alice, '', { scheme: 'DPoP', proof: await dpopProof(key, { htm: 'GET', htu: meUrl, accessToken: alice }) });
+    check(isProblem(unboundAsDpop, 401) && /^DPoP error="invalid_token", error_description="access token is not DPoP-bound/.test(unboundAsDpop.challenge ?? ''), 'my account: an unbound token with the DPoP scheme -> 401 DPoP error="invalid_token"', unboundAsDpop.challenge);
+    const first = await list(bound.body.access_token, '', { scheme: 'DPoP', proof: await dpopProof(key, { htm: 'GET', htu: meUrl, accessToken: bound.body.access_token }) });
+    check(isProblem(first, 401) && !!first.nonce && /^DPoP error="use_dpop_nonce"/.test(first.challenge ?? ''), 'my account: DPoP without nonce -> 401 use_dpop_nonce + DPoP-Nonce (also without --dpop-nonce)', first);
+    const second = await list(bound.body.access_token, '', { scheme: 'DPoP', proof: await dpopProof(key, { htm: 'GET', htu: meUrl, accessToken: bound.body.access_token, nonce: first.nonce }) });
+    check(second.status === 200 && Array.isArray(second.body.accounts) && (await getStats()).lastMyAccountAuthScheme === 'DPoP', 'my account: retry with the nonce -> 200; stats lastMyAccountAuthScheme DPoP', second.body);
+
+    const wrongMethod = await call('connect', { path: 'connect', accessToken: alice });
+    check(isProblem(wrongMethod, 405) && wrongMethod.headers.get('allow') === 'POST, OPTIONS', 'my account: GET connect -> 405 problem JSON, Allow: POST, OPTIONS', wrongMethod.body);
+    const unknownRoute = await meRequest(base, { path: 'nothing-here', accessToken: alice });
+    check(isProblem(unknownRoute, 404), 'my account: unknown /me/v1 route -> 404 problem JSON', unknownRoute.body);
+    const preflight = await request(null, `${base}${ME_BASE_PATH}/accounts/cac_x`, { method: 'OPTIONS', headers: { origin: 'http://localhost:5555', 'access-control-request-method': 'DELETE' } });
+    check(preflight.status === 204 && preflight.headers.get('access-control-allow-origin') === 'http://localhost:5555' && preflight.headers.get('access-control-allow-methods') === 'DELETE'
+      && /DPoP/.test(preflight.headers.get('access-control-allow-headers') ?? ''), 'my account: CORS preflight of a loopback origin -> 204', Object.fromEntries(preflight.headers));
+  }
+
+  // ---- list: pagination, filter ----------------------------------------------------------
+  let aliceAccounts;
+  {
+    // google, github so far; two more
+    const flows = [];
+    for (const connection of ['github', 'google-oauth2']) {
+      const flow = await connectAndVisit(alice, { connection }, `another ${connection}`);
+      const res = await complete(alice, completeBody(flow));
+      must(res.status === 201, `my account: another ${connection} connected`, res.body);
+      flows.push(res.body);
+    }
+    aliceAccounts = [google, github, ...flows];
+    const pages = [];
+    let next;
+    for (let i = 0; i < 5; i += 1) {
+      const res = await list(alice, next === undefined ? '' : `?next=${encodeURIComponent(next)}`);
+      must(res.status === 200, `my account: list page ${i + 1} -> 200`, res.body);
+      pages.push(res.body);
+      next = res.body.next;
+      if (next === undefined) break;
+    }
+    check(pages.length === 2 && pages.every((page) => page.accounts.length === 2) && typeof pages[0].next === 'string' && pages[0].next.length > 0
+      && !('next' in pages[1]) && Object.keys(pages[0]).join() === 'accounts,next' && Object.keys(pages[1]).join() === 'accounts', 'my account: 4 accounts -> 2 pages of 2, next only on the first', pages);
+    check(JSON.stringify(pages.flatMap((page) => page.accounts)) === JSON.stringify(aliceAccounts), 'my account: the pages hold every account in creation order, as complete returned them', pages);
+    const githubOnly = await list(alice, '?connection=github');
+    check(githubOnly.status === 200 && githubOnly.body.accounts.length === 2 && githubOnly.body.accounts.every((a) => a.connection === 'github') && !('next' in githubOnly.body), 'my account: ?connection=github -> only github accounts', githubOnly.body);
+    const googleFirst = await list(alice, '?connection=google-oauth2');
+    check(googleFirst.body.accounts.length === 2 && !googleFirst.body.next, 'my account: ?connection=google-oauth2 -> 2 accounts, one page', googleFirst.body);
+    const badCursor = await list(alice, '?next=not-a-cursor');
+    check(isProblem(badCursor, 400) && badCursor.body.validation_errors?.[0]?.field === 'next', 'my account: unknown cursor -> 400 (field next)', badCursor.body);
+    const stolenCursor = await list(bob, `?next=${encodeURIComponent(pages[0].next)}`);
+    check(isProblem(stolenCursor, 400), 'my account: another user\'s cursor -> 400', stolenCursor.body);
+    const bobList = await list(bob);
+    check(bobList.status === 200 && JSON.stringify(bobList.body) === '{"accounts":[]}', 'my account: bob has no connected accounts -> {"accounts":[]}', bobList.body);
+  }
+
+  // ---- delete ----------------------------------------------------------------------------
+  {
+    const notMine = await remove(bob, github.id);
+    check(isProblem(notMine, 404), 'my account: bob deleting alice\'s account -> 404 problem JSON', notMine.body);
+    const gone = await remove(alice, github.id);
+    check(gone.status === 204 && gone.text === '', 'my account: DELETE /accounts/:id -> 204', gone);
+    const twice = await remove(alice, github.id);
+    check(isProblem(twice, 404), 'my account: deleting it again -> 404', twice.body);
+    const unknown = await remove(alice, 'cac_unknown');
+    check(isProblem(unknown, 404), 'my account: unknown id -> 404', unknown.body);
+    aliceAccounts = aliceAccounts.filter((a) => a.id !== github.id);
+    const first = await list(alice);
+    const second = await list(alice, `?next=${encodeURIComponent(first.body.next)}`);
+    check(JSON.stringify([...first.body.accounts, ...second.body.accounts]) === JSON.stringify(aliceAccounts) && !second.body.next, 'my account: the deleted account is no longer listed', [first.body, second.body]);
+  }
+
+  // ---- faults ----------------------------------------------------------------------------
+  {
+    for (const [body, label] of [
+      [{ connectError: 200 }, 'connectError 200'], [{ connectError: 600 }, 'connectError 600'], [{ connectError: '500' }, 'connectError "500"'],
+      [{ completeError: 399 }, 'completeError 399'], [{ connectDeny: 'yes' }, 'connectDeny "yes"'], [{ connectedAccountsPageSize: 0 }, 'connectedAccountsPageSize 0'],
+      [{ connectedAccountsPageSize: 1.5 }, 'connectedAccountsPageSize 1.5'], [{ connectedAccountsRepeatNext: 1 }, 'connectedAccountsRepeatNext 1'],
+    ]) {
+      check((await setFaults(body)).status === 400, `my account: faults ${label} -> 400`);
+    }
+    const start = await getFaults();
+    check(start.connectError === null && start.completeError === null && start.connectDeny === false && start.connectedAccountsPageSize === null && start.connectedAccountsRepeatNext === false,
+      'my account: GET /__test/faults shows the connected-accounts faults (off)', start);
+
+    check((await setFaults({ connectError: 503 })).status === 204 && (await getFaults()).connectError === 503, 'my account: faults {connectError: 503} -> 204');
+    const { body } = connectBody({ connection: 'github' });
+    const failedConnect = await connect(alice, body);
+    check(isProblem(failedConnect, 503) && failedConnect.body.title === 'Service Unavailable' && /connectError/.test(failedConnect.body.detail), 'my account: connectError -> the next connect answers 503 problem JSON', failedConnect.body);
+    check(JSON.stringify((await getStats()).lastConnectRequest) === JSON.stringify(body) && (await getFaults()).connectError === null, 'my account: connectError is one-shot; lastConnectRequest recorded anyway');
+    check((await connect(alice, body)).status === 201, 'my account: then connect works again');
+
+    const flow = await connectAndVisit(alice, {}, 'completeError');
+    check((await setFaults({ completeError: 400 })).status === 204, 'my account: faults {completeError: 400}');
+    const failedComplete = await complete(alice, completeBody(flow));
+    check(isProblem(failedComplete, 400) && /completeError/.test(failedComplete.body.detail), 'my account: completeError -> the next complete answers 400 problem JSON', failedComplete.body);
+    const afterFault = await complete(alice, completeBody(flow));
+    check(afterFault.status === 201 && (await getFaults()).completeError === null, 'my account: completeError is one-shot and spends nothing: the same complete then -> 201', afterFault.body);
+    aliceAccounts.push(afterFault.body);
+
+    check((await setFaults({ connectDeny: true })).status === 204, 'my account: faults {connectDeny: true}');
+    const denied = await connectAndVisit(alice, {}, 'connectDeny');
+    check(denied.visit.status === 302 && denied.visit.raw === `${CONNECT_REDIRECT}&error=access_denied&error_description=The+user+denied+the+connection&state=${denied.request.state}`,
+      'my account: connectDeny -> 302 redirect_uri&error=access_denied&error_description=The+user+denied+the+connection&state=…', denied.visit.raw);
+    check((await getFaults()).connectDeny === false, 'my account: connectDeny is one-shot');
+    const deniedComplete = await complete(alice, completeBody(denied, { connect_code: 'anything' }));
+    check(isProblem(deniedComplete, 400) && /denied/.test(deniedComplete.body.detail), 'my account: complete of a denied connect -> 400', deniedComplete.body);
+    const approved = await connectAndVisit(alice, {}, 'after connectDeny');
+    check(approved.visit.status === 302 && !!approved.visit.params.connect_code, 'my account: the next connect is approved again', approved.visit.raw);
+
+    check((await setFaults({ connectedAccountsPageSize: 1 })).status === 204, 'my account: faults {connectedAccountsPageSize: 1}');
+    const pages = [];
+    let next;
+    for (let i = 0; i < 10; i += 1) {
+      const res = await list(alice, next === undefined ? '' : `?next=${encodeURIComponent(next)}`);
+      pages.push(res.body);
+      next = res.body.next;
+      if (next === undefined) break;
+    }
+    check(pages.length === aliceAccounts.length && pages.every((page) => page.accounts.length === 1) && JSON.stringify(pages.flatMap((page) => page.accounts)) === JSON.stringify(aliceAccounts), `my account: connectedAccountsPageSize 1 -> ${aliceAccounts.length} pages of 1`, pages);
+    check((await setFaults({ connectedAccountsPageSize: null })).status === 204 && (await list(alice)).body.accounts.length === 2, 'my account: connectedAccountsPageSize null -> pages of 2 again');
+
+    check((await setFaults({ connectedAccountsRepeatNext: true })).status === 204, 'my account: faults {connectedAccountsRepeatNext: true}');
+    const r1 = await list(alice);
+    const r2 = await list(alice, `?next=${encodeURIComponent(r1.body.next)}`);
+    const r3 = await list(alice, `?next=${encodeURIComponent(r2.body.next)}`);
+    check(typeof r1.body.next === 'string' && r1.body.next.length > 0 && r2.body.next === r1.body.next && r3.body.next === r1.body.next && r3.status === 200,
+      'my account: connectedAccountsRepeatNext -> every page answers the same non-empty next', [r1.body, r2.body, r3.body]);
+    const bobRepeat = await list(bob);
+    check(bobRepeat.status === 200 && bobRepeat.body.accounts.length === 0 && typeof bobRepeat.body.next === 'string' && bobRepeat.body.next.length > 0, 'my account: ... even for an empty list', bobRepeat.body);
+    check((await getFaults()).connectedAccountsRepeatNext === true, 'my account: connectedAccountsRepeatNext stays on');
+    check((await setFaults({ connectedAccountsRepeatNext: false })).status === 204, 'my account: connectedAccountsRepeatNext false');
+    const normal = await list(bob);
+    check(JSON.stringify(normal.body) === '{"accounts":[]}', 'my account: ... and lists end again', normal.body);
+  }
+
+  // ---- test controls: seed and clear -------------------------------------------------------
+  {
+    const seed = (body) => request(null, `${base}__test/connected-accounts`, { method: 'POST', json: body });
+    const seeded = await seed({ sub: 'auth0|bob', accounts: [{ connection: 'github', scopes: ['repo'] }, { connection: 'google-oauth2' }] });
+    const seededBody = parseBody(seeded.text);
+    check(seeded.status === 200 && seededBody.accounts?.length === 2 && seededBody.accounts.every(isAccountShape)
+      && JSON.stringify(seededBody.accounts.map((a) => [a.connection, a.scopes])) === '[["github",["repo"]],["google-oauth2",["https://www.googleapis.com/auth/calendar.readonly"]]]',
+    'my account: POST /__test/connected-accounts seeds accounts (default scopes when none are given) -> 200 {accounts}', seededBody);
+    const bobList = await list(bob);
+    check(JSON.stringify(bobList.body) === JSON.stringify({ accounts: seededBody.accounts }), 'my account: bob\'s list shows the seeded accounts', bobList.body);
+    for (const [body, label] of [
+      [{ accounts: [] }, 'no sub'], [{ sub: 'auth0|bob' }, 'no accounts'], [{ sub: 'auth0|bob', accounts: [{ connection: 'facebook' }] }, 'an unknown connection'],
+      [{ sub: 'auth0|bob', accounts: [{ connection: 'github', scopes: 'repo' }] }, 'scopes a string'],
+    ]) {
+      check((await seed(body)).status === 400, `my account: seeding with ${label} -> 400`);
+    }
+    const cleared = await request(null, `${base}__test/connected-accounts`, { method: 'DELETE' });
+    check(cleared.status === 204, 'my account: DELETE /__test/connected-accounts -> 204');
+    const afterClear = [await list(alice), await list(bob)];
+    check(afterClear.every((res) => JSON.stringify(res.body) === '{"accounts":[]}'), 'my account: ... every account is gone', afterClear.map((res) => res.body));
+    const pendingGone = await complete(alice, { auth_session: 'x', connect_code: 'y', redirect_uri: CONNECT_REDIRECT, code_verifier: 'z' });
+    check(isProblem(pendingGone, 400), 'my account: ... and so are pending connects');
+  }
+
+  const st = await getStats();
+  check(JSON.stringify(st.myAccountRequests) === JSON.stringify(counts), `my account: stats myAccountRequests = ${JSON.stringify(counts)}`, st.myAccountRequests);
+  check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204, 'my account: stats reset');
+  const zero = await getStats();
+  check(JSON.stringify(zero.myAccountRequests) === '{"connect":0,"complete":0,"list":0,"delete":0}' && zero.lastConnectRequest === null && zero.lastMyAccountAuthScheme === null, 'my account: stats reset zeroes the My Account counters', zero);
+}
+
+// On the server with --dpop-nonce --dpop-bound: the whole flow with DPoP-bound tokens.
+async function myAccountDpopSuite(base) {
+  const ME = `${base}me/`;
+  const getStats = async () => JSON.parse((await request(null, `${base}__test/stats`)).text);
+  const setFaults = (body) => request(null, `${base}__test/faults`, { method: 'POST', json: body });
+  const url = (subPath) => `${base}${ME_BASE_PATH}/${subPath}`;
+  const key = await dpopKey();
+  const otherKey = await dpopKey();
+  const nonces = {};
+
+  const jar = new CookieJar();
+  const auth = await authorize(base, jar, { login: 'alice', password: 'alice-password' });
+  const code = await dpopToken(base, key, {
+    grant_type: 'authorization_code', code: auth.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, code_verifier: auth.verifier,
+  }, nonces);
+  must(code.status === 200 && code.body.refresh_token, 'my account (dpop): alice logs in (DPoP, no audience)', code.body);
+  const noProof = await token(base, { grant_type: 'refresh_token', refresh_token: code.body.refresh_token, audience: ME });
+  check(noProof.status === 400 && noProof.body.error === 'invalid_dpop_proof', 'my account (dpop): --dpop-bound: refresh for me/ without a proof -> invalid_dpop_proof', noProof.body);
+  const me = await dpopToken(base, key, {
+    grant_type: 'refresh_token', refresh_token: code.body.refresh_token, audience: ME, scope: `openid profile email offline_access ${ME_SCOPES.join(' ')}`,
+  }, nonces);
+  must(me.status === 200 && me.body.token_type === 'DPoP', 'my account (dpop): refresh for <issuer>me/ with a proof -> DPoP token', me.body);
+  const claims = decodeJwt(me.body.access_token);
+  check(claims.aud === ME && claims.cnf?.jkt === key.jkt && claims.scope === ME_SCOPES.join(' '), 'my account (dpop): me token bound to the key (cnf.jkt), aud me/, the me scopes', claims);
+  let rt = me.body.refresh_token;
+  const at = me.body.access_token;
+
+  // A nonce of /api/dpop/orders (another resource server), for an orders token bound to the key.
+  const orders = await dpopToken(base, key, { grant_type: 'refresh_token', refresh_token: rt, audience: ORDERS }, nonces);
+  must(orders.status === 200, 'my account (dpop): a bound orders token', orders.body);
+  rt = orders.body.refresh_token;
+  const ordersCall = async (nonce) => request(null, `${base}api/dpop/orders`, {
+    headers: {
+      authorization: `DPoP ${orders.body.access_token}`,
+      dpop: await dpopProof(key, {
+        htm: 'GET', htu: `${base}api/dpop/orders`, accessToken: orders.body.access_token, nonce,
+      }),
+    },
+  });
+  const ordersNonce = (await ordersCall()).headers.get('dpop-nonce');
+  check(!!ordersNonce && (await ordersCall(ordersNonce)).status === 200, 'my account (dpop): /api/dpop/orders accepts its own nonce');
+  nonces.me = ordersNonce;
+
+  check((await request(null, `${base}__test/stats/reset`, { method: 'POST' })).status === 204, 'my account (dpop): stats reset');
+  // A client's DPoP call: the last known nonce of this resource server, one retry on use_dpop_nonce.
+  const seen = [];
+  const dpopCall = async (method, subPath, { json, query = '', accessToken = at, proofKey = key } = {}) => {
+    const send = async () => meRequest(base, {
+      method, path: subPath, query, json, accessToken, scheme: 'DPoP', proof: await dpopProof(proofKey, { htm: method, htu: url(subPath), accessToken, nonce: nonces.me }),
+    });
+    let res = await send();
+    seen.push(res);
+    if (res.nonce) nonces.me = res.nonce;
+    if (res.status === 401 && /error="use_dpop_nonce"/.test(res.challenge ?? '')) {
+      res = await send();
+      seen.push(res);
+      if (res.nonce) nonces.me = res.nonce;
+    }
+    return res;
+  };
+
+  const { verifier, challenge } = pkce();
+  const body = {
+    connection: 'github', redirect_uri: 'http://127.0.0.1:5555/connect/callback', state: 'dpop-state', code_challenge: challenge, code_challenge_method: 'S256', scopes: ['repo'],
+  };
+  const started = await dpopCall('POST', 'connect', { json: body });
+  check(seen.length === 2 && isProblem(seen[0], 401) && seen[0].body.detail.startsWith('nonce invalid or expired') && !!seen[0].nonce
+    && seen[0].challenge === `DPoP error="use_dpop_nonce", error_description="${seen[0].body.detail}"`, 'my account (dpop): connect with the nonce of another resource server -> 401 DPoP error="use_dpop_nonce" + DPoP-Nonce, problem JSON', seen[0]);
+  check(started.status === 201 && typeof started.body.auth_session === 'string', 'my account (dpop): retry with the My Account nonce -> 201', started.body);
+  console.log(`     dpop connect without the nonce: ${seen[0].status} WWW-Authenticate: ${seen[0].challenge}; body ${JSON.stringify(seen[0].body)}`);
+  const st1 = await getStats();
+  check(st1.lastMyAccountAuthScheme === 'DPoP' && st1.myAccountRequests.connect === 2 && st1.useDpopNonceResponses === 1, 'my account (dpop): stats lastMyAccountAuthScheme DPoP, 2 connect requests, the use_dpop_nonce answer counted', st1);
+
+  seen.length = 0;
+  const nonceBefore = nonces.me;
+  const noNonce = await meRequest(base, {
+    method: 'GET', path: 'accounts', accessToken: at, scheme: 'DPoP', proof: await dpopProof(key, { htm: 'GET', htu: url('accounts'), accessToken: at }),
+  });
+  check(isProblem(noNonce, 401) && noNonce.body.detail.startsWith('nonce required') && !!noNonce.nonce, 'my account (dpop): a proof without nonce -> 401 use_dpop_nonce "nonce required"', noNonce.body);
+  nonces.me = nonceBefore;
+
+  const visit = await visitConnectUri(started.body);
+  check(visit.status === 302 && visit.params.state === 'dpop-state' && !!visit.params.connect_code, 'my account (dpop): connect_uri -> 302 with connect_code', visit.raw);
+  const done = await dpopCall('POST', 'complete', {
+    json: {
+      auth_session: started.body.auth_session, connect_code: visit.params.connect_code, redirect_uri: body.redirect_uri, code_verifier: verifier,
+    },
+  });
+  check(done.status === 201 && done.body.connection === 'github' && JSON.stringify(done.body.scopes) === '["repo"]' && seen.length === 1, 'my account (dpop): complete with the known nonce -> 201 at once', done.body);
+  const listed = await dpopCall('GET', 'accounts', { query: '?connection=github' });
+  check(listed.status === 200 && listed.body.accounts.length === 1 && listed.body.accounts[0].id === done.body.id, 'my account (dpop): list (htu without the query) -> 200', listed.body);
+
+  const expect401 = (label, res, error, detailStart) => check(isProblem(res, 401) && res.body.detail.startsWith(detailStart)
+    && res.challenge === `DPoP error="${error}", error_description="${res.body.detail}"`, `my account (dpop): ${label} -> 401 DPoP error="${error}"`, { body: res.body, challenge: res.challenge });
+  const send = async (method, subPath, proofOptions = {}, options = {}) => meRequest(base, {
+    method,
+    path: subPath,
+    accessToken: at,
+    scheme: 'DPoP',
+    proof: await dpopProof(key, {
+      htm: method, htu: url(subPath), accessToken: at, nonce: nonces.me, ...proofOptions,
+    }),
+    ...options,
+  });
+  expect401('wrong htm', await send('GET', 'accounts', { htm: 'POST' }), 'invalid_dpop_proof', 'htm mismatch');
+  expect401('htu of another endpoint', await send('GET', 'accounts', { htu: url('connect') }), 'invalid_dpop_proof', 'htu mismatch');
+  expect401('no DPoP header', await send('GET', 'accounts', {}, { proof: undefined }), 'invalid_dpop_proof', 'DPoP proof missing');
+  expect401('wrong ath', await send('GET', 'accounts', { accessToken: `${at}x` }), 'invalid_dpop_proof', 'ath mismatch');
+  expect401('proof of another key', await send('GET', 'accounts', {}, { proof: await dpopProof(otherKey, { htm: 'GET', htu: url('accounts'), accessToken: at, nonce: nonces.me }) }), 'invalid_token', 'cnf.jkt mismatch');
+  {
+    const proof = await dpopProof(key, {
+      htm: 'GET', htu: url('accounts'), accessToken: at, nonce: nonces.me,
+    });
+    const ok = await meRequest(base, {
+      path: 'accounts', accessToken: at, scheme: 'DPoP', proof,
+    });
+    check(ok.status === 200, 'my account (dpop): a fresh proof -> 200', ok.body);
+    expect401('the same proof again', await meRequest(base, {
+      path: 'accounts', accessToken: at, scheme: 'DPoP', proof,
+    }), 'invalid_dpop_proof', 'jti replay');
+  }
+  const asBearer = await meRequest(base, { path: 'accounts', accessToken: at });
+  check(isProblem(asBearer, 401) && /^Bearer error="invalid_token", error_description="a DPoP-bound access token cannot be used as a bearer token/.test(asBearer.challenge ?? '') && (await getStats()).lastMyAccountAuthScheme === 'Bearer',
+    'my account (dpop): the bound token sent as Bearer -> 401 invalid_token; stats lastMyAccountAuthScheme Bearer', { body: asBearer.body, challenge: asBearer.challenge });
+  {
+    const readOnly = await dpopToken(base, key, {
+      grant_type: 'refresh_token', refresh_token: rt, audience: ME, scope: 'openid read:me:connected_accounts',
+    }, nonces);
+    must(readOnly.status === 200, 'my account (dpop): a read-only bound me token', readOnly.body);
+    rt = readOnly.body.refresh_token;
+    const forbidden = await dpopCall('DELETE', `accounts/${done.body.id}`, { accessToken: readOnly.body.access_token });
+    check(isProblem(forbidden, 403) && forbidden.challenge === 'DPoP error="insufficient_scope", error_description="insufficient scope (the access token needs the scope delete:me:connected_accounts)", scope="delete:me:connected_accounts"',
+      'my account (dpop): delete without delete:me:connected_accounts -> 403 DPoP error="insufficient_scope"', { body: forbidden.body, challenge: forbidden.challenge });
+  }
+  {
+    check((await setFaults({ alwaysUseDpopNonce: true })).status === 204, 'my account (dpop): faults {alwaysUseDpopNonce: true}');
+    seen.length = 0;
+    const res = await dpopCall('GET', 'accounts');
+    check(seen.length === 2 && seen.every((r) => isProblem(r, 401) && r.nonce && /^DPoP error="use_dpop_nonce"/.test(r.challenge)) && seen[0].nonce !== seen[1].nonce && res.status === 401,
+      'my account (dpop): alwaysUseDpopNonce -> use_dpop_nonce every time, with a fresh DPoP-Nonce', seen);
+    check((await setFaults({ alwaysUseDpopNonce: false })).status === 204, 'my account (dpop): alwaysUseDpopNonce false');
+  }
+  const removed = await dpopCall('DELETE', `accounts/${done.body.id}`);
+  check(removed.status === 204, 'my account (dpop): delete (DPoP, after the nonce retry) -> 204', removed);
+  const empty = await dpopCall('GET', 'accounts');
+  check(empty.status === 200 && JSON.stringify(empty.body) === '{"accounts":[]}', 'my account (dpop): the list is empty again', empty.body);
+}
+
 async function main() {
   const server = startServer();
   let plainServer;
@@ -1186,6 +1841,11 @@ async function main() {
       dpopApiLastError: { orders: null },
       cibaPolls: 0,
       connectionTokenRequests: 0,
+      myAccountRequests: {
+        connect: 0, complete: 0, list: 0, delete: 0,
+      },
+      lastConnectRequest: null,
+      lastMyAccountAuthScheme: null,
     }), 'GET /__test/stats after reset is all zero', await getStats());
 
     const apiJar = new CookieJar();
@@ -1747,6 +2407,9 @@ async function main() {
     await cibaSuite(base, keySet);
     await connectionSuite(base);
 
+    // ---- My Account API: connected accounts -------------------------------------------------
+    await myAccountSuite(base, keySet);
+
     // ---- exit on stdin close -----------------------------------------------------------
     server.child.stdin.end();
     const result = await Promise.race([
@@ -1762,7 +2425,7 @@ async function main() {
     const plain = (await plainServer.ready).issuer;
     check((await request(null, `${plain}__test/stats`)).status === 404, 'without --test-controls GET /__test/stats -> 404');
     check((await request(null, `${plain}__test/revoke-refresh-tokens`, { method: 'POST', json: {} })).status === 404, 'without --test-controls POST /__test/revoke-refresh-tokens -> 404');
-    for (const control of ['backchannel-logout-uri', 'logout-user', 'sign-logout-token']) {
+    for (const control of ['backchannel-logout-uri', 'logout-user', 'sign-logout-token', 'connected-accounts']) {
       const res = await request(null, `${plain}__test/${control}`, { method: 'POST', json: { uri: null, sub: 'auth0|alice', claims: {} } });
       check(res.status === 404, `without --test-controls POST /__test/${control} -> 404`, res.status);
     }
@@ -1785,6 +2448,9 @@ async function main() {
     check(plainForeign.status === 401 && plainForeign.headers.get('www-authenticate') === 'Bearer error="invalid_token"', 'a token of another issuer/key -> 401 invalid_token', plainForeign.status);
     const plainDpop = await request(null, `${plain}api/dpop/orders`);
     check(plainDpop.status === 401 && /^DPoP realm="orders"/.test(plainDpop.headers.get('www-authenticate') ?? ''), 'without --test-controls /api/dpop/orders is on (401 DPoP challenge without a token)', plainDpop.status);
+    const plainMe = await meRequest(plain, { path: 'accounts' });
+    check(plainMe.status === 401 && /^Bearer realm="my-account"/.test(plainMe.challenge ?? ''), 'without --test-controls the My Account API is on (401 without a token)', plainMe.status);
+    check((await request(null, `${plain}__test/connected-accounts`, { method: 'DELETE' })).status === 404, 'without --test-controls DELETE /__test/connected-accounts -> 404');
     plainServer.child.kill('SIGTERM');
     const plainExit = await Promise.race([plainServer.exited, sleep(5000).then(() => 'timeout')]);
     check(plainExit !== 'timeout' && plainExit.code === 0, 'second server exits 0 on SIGTERM', plainExit);
@@ -1792,6 +2458,7 @@ async function main() {
     // ---- DPoP: --dpop-nonce --dpop-bound ------------------------------------------------
     dpopServer = startServer(['--test-controls', '--dpop-nonce', '--dpop-bound']);
     await dpopSuite((await dpopServer.ready).issuer);
+    await myAccountDpopSuite((await dpopServer.ready).issuer);
     dpopServer.child.kill('SIGTERM');
     const dpopExit = await Promise.race([dpopServer.exited, sleep(5000).then(() => 'timeout')]);
     check(dpopExit !== 'timeout' && dpopExit.code === 0, 'DPoP server exits 0 on SIGTERM', dpopExit);

@@ -801,6 +801,11 @@ function createStats() {
       this.dpopApiLastError = Object.fromEntries(DPOP_APIS.map((api) => [api.name, null]));
       this.cibaPolls = 0;
       this.connectionTokenRequests = 0;
+      this.myAccountRequests = {
+        connect: 0, complete: 0, list: 0, delete: 0,
+      };
+      this.lastConnectRequest = null;
+      this.lastMyAccountAuthScheme = null;
     },
     countTokenRequest(grantType) {
       this.tokenRequests.set(grantType, (this.tokenRequests.get(grantType) ?? 0) + 1);
@@ -824,6 +829,9 @@ function createStats() {
         dpopApiLastError: structuredClone(this.dpopApiLastError),
         cibaPolls: this.cibaPolls,
         connectionTokenRequests: this.connectionTokenRequests,
+        myAccountRequests: { ...this.myAccountRequests },
+        lastConnectRequest: structuredClone(this.lastConnectRequest),
+        lastMyAccountAuthScheme: this.lastMyAccountAuthScheme,
       };
     },
   };
@@ -1352,18 +1360,150 @@ function createDpopApiState() {
 // and backslashes), so that the header and the JSON body carry the same description.
 const challengeSafe = (value) => String(value).replace(/[\\"]/g, "'").replace(/[^\x20-\x7e]/g, '?');
 
-// `DPoP k1="v1", k2="v2"`
-function dpopChallenge(fields) {
+// `<scheme> k1="v1", k2="v2"`
+function authChallenge(scheme, fields) {
   const quoted = Object.entries(fields)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}="${challengeSafe(value)}"`);
-  return `DPoP ${quoted.join(', ')}`;
+  return `${scheme} ${quoted.join(', ')}`;
 }
+
+// `DPoP k1="v1", k2="v2"`
+const dpopChallenge = (fields) => authChallenge('DPoP', fields);
 
 const clip = (value, max = 120) => {
   const text = String(value);
   return text.length > max ? `${text.slice(0, max)}...` : text;
 };
+
+// What checkDpopRequest resolves with when a check fails.
+const dpopFailure = (status, error, description, extra) => ({
+  failure: {
+    status, error, description, extra, useNonce: false,
+  },
+});
+const nonceFailure = (description) => ({
+  failure: {
+    status: 401, error: 'use_dpop_nonce', description, useNonce: true,
+  },
+});
+
+// The checks of a request that carries `Authorization: DPoP <accessToken>` (RFC 9449 sections
+// 4.3, 7 and 9), shared by the DPoP-protected resource servers (/api/dpop/orders, /me/v1): the
+// proof (`proofs` = the DPoP header lines), the access token (an RS256 JWT of this provider for
+// `audience`) and its binding, the `scope` it needs, then the resource server's own nonce
+// (`state`) and jti replay. Resolves { claims, jkt }, or for the first check that fails
+// { failure: { status, error, description, extra, useNonce } } (useNonce: the answer needs a
+// new DPoP-Nonce of `state`; extra: more WWW-Authenticate parameters).
+async function checkDpopRequest(ctx, {
+  issuer, keySet, state, audience, scope, accessToken, proofs,
+}) {
+  // ---- the proof on its own ------------------------------------------------------------
+  if (!proofs.length || !proofs[0].trim()) {
+    return dpopFailure(401, 'invalid_dpop_proof', 'DPoP proof missing (no DPoP header)');
+  }
+  if (proofs.length > 1) {
+    return dpopFailure(401, 'invalid_dpop_proof', 'more than one DPoP header');
+  }
+  const proof = proofs[0].trim();
+  let header;
+  try {
+    if (proof.split('.').length !== 3) throw new TypeError('not a compact JWS');
+    header = decodeProtectedHeader(proof);
+  } catch {
+    return dpopFailure(401, 'invalid_dpop_proof', 'DPoP proof is not a JWT (compact JWS)');
+  }
+  if (header.typ !== 'dpop+jwt') {
+    return dpopFailure(401, 'invalid_dpop_proof', `typ must be dpop+jwt (got ${clip(header.typ ?? 'none', 40)})`);
+  }
+  if (!DPOP_API_ALGS.includes(header.alg)) {
+    return dpopFailure(401, 'invalid_dpop_proof', `alg ${clip(header.alg ?? 'none', 20)} not allowed (allowed: ${DPOP_API_ALGS.join(', ')})`);
+  }
+  if (header.jwk === null || typeof header.jwk !== 'object' || Array.isArray(header.jwk)) {
+    return dpopFailure(401, 'invalid_dpop_proof', 'jwk header missing (the public key of the proof)');
+  }
+  const privateMembers = PRIVATE_JWK_MEMBERS.filter((member) => member in header.jwk);
+  if (privateMembers.length) {
+    return dpopFailure(401, 'invalid_dpop_proof', `jwk must be a public key (it has the private member(s) ${privateMembers.join(', ')})`);
+  }
+  let proofClaims;
+  try {
+    ({ payload: proofClaims } = await jwtVerify(proof, EmbeddedJWK, { algorithms: DPOP_API_ALGS, typ: 'dpop+jwt' }));
+  } catch (err) {
+    return dpopFailure(401, 'invalid_dpop_proof', err.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+      ? 'signature invalid (does not verify with the jwk of the proof)'
+      : `proof invalid: ${clip(err.message)}`);
+  }
+  for (const claim of ['jti', 'htm', 'htu']) {
+    if (typeof proofClaims[claim] !== 'string' || !proofClaims[claim]) {
+      return dpopFailure(401, 'invalid_dpop_proof', `${claim} missing (must be a non-empty string)`);
+    }
+  }
+  if (typeof proofClaims.iat !== 'number') {
+    return dpopFailure(401, 'invalid_dpop_proof', 'iat missing (must be a number)');
+  }
+  if (proofClaims.htm !== ctx.method) {
+    return dpopFailure(401, 'invalid_dpop_proof', `htm mismatch (expected ${ctx.method}, got ${clip(proofClaims.htm, 20)})`);
+  }
+  // The target URI as this server sees it: scheme, Host header (host and port), path.
+  const expectedHtu = new URL(`${ctx.protocol}://${ctx.host || new URL(issuer).host}${ctx.path}`).href;
+  let htu;
+  try {
+    htu = new URL(proofClaims.htu);
+  } catch {
+    htu = undefined;
+  }
+  if (!htu || /[?#]/.test(proofClaims.htu) || htu.href !== expectedHtu) {
+    return dpopFailure(401, 'invalid_dpop_proof', `htu mismatch (expected ${expectedHtu}, without query or fragment; got ${clip(proofClaims.htu)})`);
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (Math.abs(now - proofClaims.iat) > DPOP_IAT_WINDOW) {
+    return dpopFailure(401, 'invalid_dpop_proof', `iat out of window (must be within ${DPOP_IAT_WINDOW} s of the server time ${now}, got ${proofClaims.iat})`);
+  }
+  if (proofClaims.ath === undefined) {
+    return dpopFailure(401, 'invalid_dpop_proof', 'ath missing (must be base64url(SHA-256(access token)))');
+  }
+  if (proofClaims.ath !== sha256Base64url(accessToken)) {
+    return dpopFailure(401, 'invalid_dpop_proof', 'ath mismatch (must be base64url(SHA-256(access token)))');
+  }
+
+  // ---- the access token and its binding --------------------------------------------------
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(accessToken, keySet, {
+      algorithms: ['RS256'],
+      issuer,
+      audience,
+      requiredClaims: ['exp', 'sub'],
+    }));
+  } catch (err) {
+    return dpopFailure(401, 'invalid_token', err.code === 'ERR_JWT_EXPIRED' ? 'access token expired' : `access token invalid: ${clip(err.message)}`);
+  }
+  if (typeof claims.cnf?.jkt !== 'string') {
+    return dpopFailure(401, 'invalid_token', 'access token is not DPoP-bound (no cnf.jkt)');
+  }
+  const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
+  if (claims.cnf.jkt !== jkt) {
+    return dpopFailure(401, 'invalid_token', 'cnf.jkt mismatch (the DPoP proof key is not the key the access token is bound to)');
+  }
+  const scopes = typeof claims.scope === 'string' ? splitScope(claims.scope) : new Set();
+  if (!scopes.has(scope)) {
+    return dpopFailure(403, 'insufficient_scope', `insufficient scope (the access token needs the scope ${scope})`, { scope });
+  }
+
+  // ---- the server-provided nonce, then replay -------------------------------------------
+  if (proofClaims.nonce === undefined) {
+    return nonceFailure('nonce required (retry with a proof that carries the DPoP-Nonce of this response)');
+  }
+  if (typeof proofClaims.nonce !== 'string' || !state.nonceValid(proofClaims.nonce)) {
+    return nonceFailure('nonce invalid or expired (retry with the DPoP-Nonce of this response)');
+  }
+  if (!state.firstUseOfJti(proofClaims.jti)) {
+    return dpopFailure(401, 'invalid_dpop_proof', 'jti replay (a proof with this jti was already used)');
+  }
+
+  return { claims, jkt };
+}
 
 async function handleDpopApi(ctx, api, {
   issuer, keySet, stats, state, faults, testControls,
@@ -1401,7 +1541,6 @@ async function handleDpopApi(ctx, api, {
     stats.useDpopNonceResponses += 1;
     fail(401, 'use_dpop_nonce', description);
   };
-  const invalidProof = (description) => fail(401, 'invalid_dpop_proof', description);
   const invalidToken = (description) => fail(401, 'invalid_token', description);
 
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
@@ -1439,134 +1578,495 @@ async function handleDpopApi(ctx, api, {
     return;
   }
 
-  // ---- the proof on its own ------------------------------------------------------------
-  if (!proofs.length || !proofs[0].trim()) {
-    invalidProof('DPoP proof missing (no DPoP header)');
-    return;
-  }
-  if (proofs.length > 1) {
-    invalidProof('more than one DPoP header');
-    return;
-  }
-  const proof = proofs[0].trim();
-  let header;
-  try {
-    if (proof.split('.').length !== 3) throw new TypeError('not a compact JWS');
-    header = decodeProtectedHeader(proof);
-  } catch {
-    invalidProof('DPoP proof is not a JWT (compact JWS)');
-    return;
-  }
-  if (header.typ !== 'dpop+jwt') {
-    invalidProof(`typ must be dpop+jwt (got ${clip(header.typ ?? 'none', 40)})`);
-    return;
-  }
-  if (!DPOP_API_ALGS.includes(header.alg)) {
-    invalidProof(`alg ${clip(header.alg ?? 'none', 20)} not allowed (allowed: ${DPOP_API_ALGS.join(', ')})`);
-    return;
-  }
-  if (header.jwk === null || typeof header.jwk !== 'object' || Array.isArray(header.jwk)) {
-    invalidProof('jwk header missing (the public key of the proof)');
-    return;
-  }
-  const privateMembers = PRIVATE_JWK_MEMBERS.filter((member) => member in header.jwk);
-  if (privateMembers.length) {
-    invalidProof(`jwk must be a public key (it has the private member(s) ${privateMembers.join(', ')})`);
-    return;
-  }
-  let proofClaims;
-  try {
-    ({ payload: proofClaims } = await jwtVerify(proof, EmbeddedJWK, { algorithms: DPOP_API_ALGS, typ: 'dpop+jwt' }));
-  } catch (err) {
-    invalidProof(err.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
-      ? 'signature invalid (does not verify with the jwk of the proof)'
-      : `proof invalid: ${clip(err.message)}`);
-    return;
-  }
-  for (const claim of ['jti', 'htm', 'htu']) {
-    if (typeof proofClaims[claim] !== 'string' || !proofClaims[claim]) {
-      invalidProof(`${claim} missing (must be a non-empty string)`);
-      return;
-    }
-  }
-  if (typeof proofClaims.iat !== 'number') {
-    invalidProof('iat missing (must be a number)');
-    return;
-  }
-  if (proofClaims.htm !== ctx.method) {
-    invalidProof(`htm mismatch (expected ${ctx.method}, got ${clip(proofClaims.htm, 20)})`);
-    return;
-  }
-  // The target URI as this server sees it: scheme, Host header (host and port), path.
-  const expectedHtu = new URL(`${ctx.protocol}://${ctx.host || new URL(issuer).host}${ctx.path}`).href;
-  let htu;
-  try {
-    htu = new URL(proofClaims.htu);
-  } catch {
-    htu = undefined;
-  }
-  if (!htu || /[?#]/.test(proofClaims.htu) || htu.href !== expectedHtu) {
-    invalidProof(`htu mismatch (expected ${expectedHtu}, without query or fragment; got ${clip(proofClaims.htu)})`);
-    return;
-  }
-  const now = Math.floor(Date.now() / 1000);
-  if (Math.abs(now - proofClaims.iat) > DPOP_IAT_WINDOW) {
-    invalidProof(`iat out of window (must be within ${DPOP_IAT_WINDOW} s of the server time ${now}, got ${proofClaims.iat})`);
-    return;
-  }
-  if (proofClaims.ath === undefined) {
-    invalidProof('ath missing (must be base64url(SHA-256(access token)))');
-    return;
-  }
-  if (proofClaims.ath !== sha256Base64url(accessToken)) {
-    invalidProof('ath mismatch (must be base64url(SHA-256(access token)))');
-    return;
-  }
-
-  // ---- the access token and its binding --------------------------------------------------
-  let claims;
-  try {
-    ({ payload: claims } = await jwtVerify(accessToken, keySet, {
-      algorithms: ['RS256'],
-      issuer,
-      audience: api.audience,
-      requiredClaims: ['exp', 'sub'],
-    }));
-  } catch (err) {
-    invalidToken(err.code === 'ERR_JWT_EXPIRED' ? 'access token expired' : `access token invalid: ${clip(err.message)}`);
-    return;
-  }
-  if (typeof claims.cnf?.jkt !== 'string') {
-    invalidToken('access token is not DPoP-bound (no cnf.jkt)');
-    return;
-  }
-  const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
-  if (claims.cnf.jkt !== jkt) {
-    invalidToken('cnf.jkt mismatch (the DPoP proof key is not the key the access token is bound to)');
-    return;
-  }
-  const scopes = typeof claims.scope === 'string' ? splitScope(claims.scope) : new Set();
-  if (!scopes.has(api.scope)) {
-    fail(403, 'insufficient_scope', `insufficient scope (the access token needs the scope ${api.scope})`, { scope: api.scope });
-    return;
-  }
-
-  // ---- the server-provided nonce, then replay -------------------------------------------
-  if (proofClaims.nonce === undefined) {
-    useNonce('nonce required (retry with a proof that carries the DPoP-Nonce of this response)');
-    return;
-  }
-  if (typeof proofClaims.nonce !== 'string' || !state.nonceValid(proofClaims.nonce)) {
-    useNonce('nonce invalid or expired (retry with the DPoP-Nonce of this response)');
-    return;
-  }
-  if (!state.firstUseOfJti(proofClaims.jti)) {
-    invalidProof('jti replay (a proof with this jti was already used)');
+  const result = await checkDpopRequest(ctx, {
+    issuer, keySet, state, audience: api.audience, scope: api.scope, accessToken, proofs,
+  });
+  if (result.failure) {
+    const { failure } = result;
+    if (failure.useNonce) useNonce(failure.description);
+    else fail(failure.status, failure.error, failure.description, failure.extra);
     return;
   }
 
   ctx.status = 200;
-  ctx.body = api.body(claims, jkt);
+  ctx.body = api.body(result.claims, result.jkt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Auth0 My Account API: connected accounts (/me/v1/connected-accounts/*), always on. Audience
+// `<issuer>me/` (an API of APIS, added at start-up once the issuer is known), so its access
+// tokens come from a refresh with audience=<issuer>me/ like those of the other APIs. Bearer
+// tokens, or DPoP-bound tokens with `Authorization: DPoP` + proof + this API's own nonce.
+// `GET /connect/authorize` plays the upstream identity provider's consent page.
+// ---------------------------------------------------------------------------------------------
+const MY_ACCOUNT_PATH = 'me/';
+const MY_ACCOUNT_SCOPES = {
+  create: 'create:me:connected_accounts',
+  read: 'read:me:connected_accounts',
+  delete: 'delete:me:connected_accounts',
+};
+const MY_ACCOUNT_REALM = 'my-account';
+const CONNECT_TTL = 300; // seconds: ticket, auth_session and connect_code of one connect
+const CONNECT_KEEP_MS = 10 * 60 * 1000; // how long an expired connect is remembered
+const CONNECTED_ACCOUNT_TTL = 3600; // seconds, expires_at - created_at
+const CONNECTED_ACCOUNTS_PAGE_SIZE = 2;
+const MAX_CURSORS = 10000;
+const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const PROBLEM_TYPE = 'urn:local-idp:problem:';
+const PROBLEM_TITLES = {
+  400: 'Invalid request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+};
+
+const isPlainObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+const randomId = (bytes = 24) => crypto.randomBytes(bytes).toString('base64url');
+const connectionScopes = (name) => [...splitScope(CONNECTIONS.get(name)?.scope)];
+
+function myAccountRoute(path) {
+  const base = '/me/v1/connected-accounts';
+  if (path === `${base}/connect`) return { name: 'connect', methods: ['POST'], scope: MY_ACCOUNT_SCOPES.create };
+  if (path === `${base}/complete`) return { name: 'complete', methods: ['POST'], scope: MY_ACCOUNT_SCOPES.create };
+  if (path === `${base}/accounts`) return { name: 'list', methods: ['GET'], scope: MY_ACCOUNT_SCOPES.read };
+  const match = /^\/me\/v1\/connected-accounts\/accounts\/([^/]+)$/.exec(path);
+  if (!match) return undefined;
+  let id = match[1];
+  try {
+    id = decodeURIComponent(id);
+  } catch {
+    // keep it as sent
+  }
+  return {
+    name: 'delete', methods: ['DELETE'], scope: MY_ACCOUNT_SCOPES.delete, id,
+  };
+}
+
+// Auth0's My Account error body (RFC 7807 problem details):
+// {"type","title","detail","status"} + "validation_errors":[{"detail","field"}] when given.
+function sendProblem(ctx, status, code, detail, { title, validationErrors } = {}) {
+  const body = {
+    type: `${PROBLEM_TYPE}${code}`,
+    title: title ?? PROBLEM_TITLES[status] ?? http.STATUS_CODES[status] ?? 'Error',
+    detail,
+    status,
+  };
+  if (validationErrors) body.validation_errors = validationErrors;
+  ctx.status = status;
+  ctx.body = JSON.stringify(body);
+  ctx.type = 'application/problem+json';
+}
+
+const invalidRequest = (ctx, detail, validationErrors) => sendProblem(ctx, 400, 'invalid_request', detail, { validationErrors });
+
+// Pending connects, connected accounts and list cursors, in memory.
+function createConnectedAccounts() {
+  const connects = new Map(); // auth_session -> entry
+  const tickets = new Map(); // ticket -> auth_session
+  let accounts = []; // { seq, sub, account }, in creation order
+  const cursors = new Map(); // cursor -> { sub, connection, afterSeq }
+  const repeatCursors = new Map(); // `${sub}\n${connection}` -> cursor (connectedAccountsRepeatNext)
+  let seq = 0;
+
+  const prune = () => {
+    const now = Date.now();
+    for (const [authSession, entry] of connects) {
+      if (entry.expiresAt + CONNECT_KEEP_MS <= now) {
+        connects.delete(authSession);
+        tickets.delete(entry.ticket);
+      }
+    }
+  };
+  const newCursor = (value) => {
+    const cursor = randomId(18);
+    cursors.set(cursor, value);
+    for (const key of cursors.keys()) {
+      if (cursors.size <= MAX_CURSORS) break;
+      cursors.delete(key);
+    }
+    return cursor;
+  };
+
+  function add(sub, connection, scopes) {
+    const created = new Date();
+    const account = {
+      id: `cac_${randomId(12)}`,
+      connection,
+      access_type: 'offline',
+      scopes: [...scopes],
+      created_at: created.toISOString(),
+      expires_at: new Date(created.getTime() + CONNECTED_ACCOUNT_TTL * 1000).toISOString(),
+    };
+    seq += 1;
+    accounts.push({ seq, sub, account });
+    return structuredClone(account);
+  }
+
+  return {
+    add,
+
+    // POST /connect: remembers the request; the ticket goes to GET /connect/authorize.
+    start(request) {
+      prune();
+      const entry = {
+        ...request,
+        ticket: randomId(),
+        authSession: randomId(),
+        expiresAt: Date.now() + CONNECT_TTL * 1000,
+        phase: 'started', // -> code_issued / denied (ticket used) -> done (code used)
+        connectCode: null,
+      };
+      connects.set(entry.authSession, entry);
+      tickets.set(entry.ticket, entry.authSession);
+      return entry;
+    },
+
+    // GET /connect/authorize: { entry } with a new connect_code (or denied), or { problem }.
+    useTicket(ticket, { deny }) {
+      const entry = typeof ticket === 'string' ? connects.get(tickets.get(ticket)) : undefined;
+      if (!entry) return { problem: 'unknown ticket' };
+      if (entry.expiresAt <= Date.now()) return { problem: 'the ticket expired' };
+      if (entry.phase !== 'started') return { problem: 'the ticket was already used' };
+      if (deny) {
+        entry.phase = 'denied';
+      } else {
+        entry.phase = 'code_issued';
+        entry.connectCode = randomId();
+      }
+      return { entry };
+    },
+
+    // POST /complete: { account } or { field, detail } (the first check that failed).
+    complete(sub, {
+      auth_session: authSession, connect_code: connectCode, redirect_uri: redirectUri, code_verifier: codeVerifier,
+    }) {
+      const entry = connects.get(authSession);
+      if (!entry) return { field: 'auth_session', detail: 'auth_session is unknown' };
+      if (entry.expiresAt <= Date.now()) return { field: 'auth_session', detail: 'auth_session expired' };
+      if (entry.sub !== sub) return { field: 'auth_session', detail: 'auth_session was started by another user (the sub of the access token differs)' };
+      if (entry.phase === 'started') return { field: 'connect_code', detail: 'no connect_code was issued for this auth_session yet (the connect_uri was not visited)' };
+      if (entry.phase === 'denied') return { field: 'connect_code', detail: 'no connect_code was issued for this auth_session (the user denied the connection)' };
+      if (entry.phase === 'done') return { field: 'connect_code', detail: 'connect_code was already used' };
+      if (!secretsEqual(connectCode, entry.connectCode)) return { field: 'connect_code', detail: 'connect_code does not match the auth_session' };
+      // From here on the code is spent, whatever the remaining checks say.
+      entry.phase = 'done';
+      if (redirectUri !== entry.redirectUri) return { field: 'redirect_uri', detail: 'redirect_uri does not match the redirect_uri of the connect request' };
+      if (sha256Base64url(codeVerifier) !== entry.codeChallenge) return { field: 'code_verifier', detail: 'code_verifier does not match the code_challenge (base64url(SHA-256(code_verifier)))' };
+      const scopes = entry.scopes?.length ? entry.scopes : connectionScopes(entry.connection);
+      return { account: add(sub, entry.connection, scopes) };
+    },
+
+    // GET /accounts: { accounts, next } or { problem } (for the cursor).
+    list(sub, {
+      cursor, connection, pageSize, repeatNext,
+    }) {
+      let after = 0;
+      let filter = connection;
+      if (cursor !== undefined) {
+        const position = cursors.get(cursor);
+        if (!position || position.sub !== sub) return { problem: 'next is not a cursor of this list (unknown cursor)' };
+        if (filter !== undefined && filter !== position.connection) return { problem: 'next is a cursor of a list with another connection filter' };
+        after = position.afterSeq;
+        filter = position.connection;
+      }
+      const all = accounts.filter((a) => a.sub === sub && a.seq > after && (filter === undefined || a.account.connection === filter));
+      const page = all.slice(0, pageSize);
+      const last = page.length ? page.at(-1).seq : after;
+      let next;
+      if (repeatNext) {
+        const key = `${sub}\n${filter ?? ''}`;
+        next = repeatCursors.get(key);
+        if (!next || !cursors.has(next)) {
+          next = newCursor({ sub, connection: filter, afterSeq: last });
+          repeatCursors.set(key, next);
+        }
+      } else if (all.length > page.length) {
+        next = newCursor({ sub, connection: filter, afterSeq: last });
+      }
+      return { accounts: page.map((a) => structuredClone(a.account)), next };
+    },
+
+    remove(sub, id) {
+      const index = accounts.findIndex((a) => a.sub === sub && a.account.id === id);
+      if (index < 0) return false;
+      accounts.splice(index, 1);
+      return true;
+    },
+
+    clear() {
+      connects.clear();
+      tickets.clear();
+      accounts = [];
+      cursors.clear();
+      repeatCursors.clear();
+    },
+  };
+}
+
+// Problems of a POST /connect body, as validation_errors.
+function connectRequestProblems(body) {
+  const problems = [];
+  const add = (field, detail) => problems.push({ detail, field });
+  if (typeof body.connection !== 'string' || !body.connection) {
+    add('connection', 'connection is required (a non-empty string)');
+  } else if (!CONNECTIONS.has(body.connection)) {
+    add('connection', `connection ${clip(body.connection, 64)} is not enabled for this client (known: ${[...CONNECTIONS.keys()].join(', ')})`);
+  }
+  if (typeof body.redirect_uri !== 'string' || !body.redirect_uri) {
+    add('redirect_uri', 'redirect_uri is required (a non-empty string)');
+  } else if (!isLoopbackUrl(body.redirect_uri)) {
+    add('redirect_uri', 'redirect_uri must be a loopback http(s) URL (127.0.0.1, localhost or [::1]) without fragment or user info');
+  }
+  if (typeof body.state !== 'string' || !body.state) add('state', 'state is required (a non-empty string)');
+  if (typeof body.code_challenge !== 'string' || !CODE_CHALLENGE.test(body.code_challenge)) {
+    add('code_challenge', 'code_challenge is required: 43 base64url characters (base64url(SHA-256(code_verifier)))');
+  }
+  if (body.code_challenge_method !== 'S256') add('code_challenge_method', 'code_challenge_method must be S256');
+  if (body.scopes !== undefined && body.scopes !== null
+    && !(Array.isArray(body.scopes) && body.scopes.every((s) => typeof s === 'string' && s))) {
+    add('scopes', 'scopes must be an array of non-empty strings');
+  }
+  if (body.authorization_params !== undefined && body.authorization_params !== null
+    && !(isPlainObject(body.authorization_params) && Object.values(body.authorization_params).every((v) => typeof v === 'string'))) {
+    add('authorization_params', 'authorization_params must be an object of string values');
+  }
+  return problems;
+}
+
+async function handleMyAccount(ctx, {
+  issuer, keySet, state, stats, faults, testControls, store, audience,
+}) {
+  ctx.set('Cache-Control', 'no-store');
+  const corsAllowed = apiCors(ctx);
+  if (corsAllowed) ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce');
+  const route = myAccountRoute(ctx.path);
+  if (ctx.method === 'OPTIONS') {
+    if (corsAllowed && route) {
+      ctx.set('Access-Control-Allow-Methods', route.methods.join(', '));
+      ctx.set('Access-Control-Allow-Headers', 'Authorization, DPoP, Content-Type');
+      ctx.set('Access-Control-Max-Age', '600');
+    }
+    if (route) ctx.set('Allow', [...route.methods, 'OPTIONS'].join(', '));
+    ctx.status = route ? 204 : 404;
+    return;
+  }
+  if (!route) {
+    sendProblem(ctx, 404, 'not_found', `no such My Account API endpoint: ${ctx.method} ${clip(ctx.path)}`);
+    return;
+  }
+  stats.myAccountRequests[route.name] += 1;
+  if (!route.methods.includes(ctx.method)) {
+    ctx.set('Allow', [...route.methods, 'OPTIONS'].join(', '));
+    sendProblem(ctx, 405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+    return;
+  }
+  // The POST bodies are read first, so that every connect request is recorded.
+  let body;
+  if (ctx.method === 'POST') {
+    const raw = await readRawBody(ctx);
+    try {
+      body = raw.trim() ? JSON.parse(raw) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (route.name === 'connect') stats.lastConnectRequest = body ?? null;
+  }
+
+  // ---- authentication ------------------------------------------------------------------
+  const authorization = ctx.get('authorization').trim();
+  const scheme = authorization.split(/[ ]+/)[0].toLowerCase();
+  stats.lastMyAccountAuthScheme = { bearer: 'Bearer', dpop: 'DPoP' }[scheme] ?? null;
+  const deny = (status, code, challenge, description) => {
+    ctx.set('WWW-Authenticate', challenge);
+    sendProblem(ctx, status, code, description);
+  };
+  let claims;
+  if (scheme === 'dpop') {
+    const useNonce = (description) => {
+      ctx.set('DPoP-Nonce', state.issueNonce());
+      stats.useDpopNonceResponses += 1;
+      deny(401, 'use_dpop_nonce', dpopChallenge({ error: 'use_dpop_nonce', error_description: challengeSafe(description) }), challengeSafe(description));
+    };
+    if (testControls && faults.alwaysUseDpopNonce) {
+      useNonce('nonce invalid or expired (alwaysUseDpopNonce fault: every request gets a new nonce)');
+      return;
+    }
+    const accessToken = DPOP_AUTHORIZATION.exec(authorization)?.[1];
+    if (!accessToken) {
+      const description = 'malformed Authorization header (expected DPoP <access token>)';
+      deny(401, 'invalid_token', dpopChallenge({ error: 'invalid_token', error_description: description }), description);
+      return;
+    }
+    const result = await checkDpopRequest(ctx, {
+      issuer, keySet, state, audience, scope: route.scope, accessToken, proofs: ctx.req.headersDistinct.dpop ?? [],
+    });
+    if (result.failure) {
+      const { failure } = result;
+      if (failure.useNonce) {
+        useNonce(failure.description);
+      } else {
+        const description = challengeSafe(failure.description);
+        deny(failure.status, failure.error, dpopChallenge({ error: failure.error, error_description: description, ...failure.extra }), description);
+      }
+      return;
+    }
+    ({ claims } = result);
+  } else {
+    const token = scheme === 'bearer' ? BEARER.exec(authorization)?.[1] : undefined;
+    const bearerChallenge = (fields) => authChallenge('Bearer', fields);
+    if (!token && (scheme !== 'bearer' || /^Bearer$/i.test(authorization))) {
+      deny(401, 'unauthorized', `${bearerChallenge({ realm: MY_ACCOUNT_REALM })}, ${dpopChallenge({ realm: MY_ACCOUNT_REALM, algs: DPOP_API_ALGS.join(' ') })}`,
+        'an Authorization: Bearer <access token> header (or DPoP <access token> with a DPoP proof) is required');
+      return;
+    }
+    const invalidToken = (description) => deny(401, 'invalid_token', bearerChallenge({ error: 'invalid_token', error_description: description }), description);
+    if (!token) {
+      invalidToken('malformed Authorization header (expected Bearer <access token>)');
+      return;
+    }
+    try {
+      ({ payload: claims } = await jwtVerify(token, keySet, {
+        algorithms: ['RS256'], issuer, audience, requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (err) {
+      invalidToken(challengeSafe(err.code === 'ERR_JWT_EXPIRED' ? 'access token expired' : `access token invalid: ${clip(err.message)}`));
+      return;
+    }
+    if (claims.cnf?.jkt) {
+      invalidToken('a DPoP-bound access token cannot be used as a bearer token (use Authorization: DPoP with a DPoP proof)');
+      return;
+    }
+    const scopes = typeof claims.scope === 'string' ? splitScope(claims.scope) : new Set();
+    if (!scopes.has(route.scope)) {
+      const description = `insufficient scope (the access token needs the scope ${route.scope})`;
+      deny(403, 'insufficient_scope', bearerChallenge({ error: 'insufficient_scope', error_description: description, scope: route.scope }), description);
+      return;
+    }
+  }
+  const { sub } = claims;
+
+  // ---- the endpoints ---------------------------------------------------------------------
+  const injected = (name) => {
+    const status = testControls ? faults[name] : null;
+    if (!status) return false;
+    faults[name] = null;
+    sendProblem(ctx, status, 'injected_fault', `injected ${name} fault`);
+    return true;
+  };
+
+  if (route.name === 'connect') {
+    if (injected('connectError')) return;
+    if (!isPlainObject(body)) {
+      invalidRequest(ctx, 'the body must be a JSON object', [{ detail: 'the body must be a JSON object', field: 'body' }]);
+      return;
+    }
+    const problems = connectRequestProblems(body);
+    if (problems.length) {
+      invalidRequest(ctx, problems.map((p) => p.detail).join('; '), problems);
+      return;
+    }
+    const entry = store.start({
+      sub,
+      connection: body.connection,
+      redirectUri: body.redirect_uri,
+      state: body.state,
+      codeChallenge: body.code_challenge,
+      scopes: body.scopes ?? null,
+      authorizationParams: body.authorization_params ?? null,
+    });
+    log(`my account: connect ${body.connection} for ${sub}, auth_session ${entry.authSession}`);
+    ctx.status = 201;
+    ctx.body = {
+      connect_uri: `${issuer}connect/authorize`,
+      connect_params: { ticket: entry.ticket },
+      auth_session: entry.authSession,
+      expires_in: CONNECT_TTL,
+    };
+    return;
+  }
+
+  if (route.name === 'complete') {
+    if (injected('completeError')) return;
+    if (!isPlainObject(body)) {
+      invalidRequest(ctx, 'the body must be a JSON object', [{ detail: 'the body must be a JSON object', field: 'body' }]);
+      return;
+    }
+    const problems = ['auth_session', 'connect_code', 'redirect_uri', 'code_verifier']
+      .filter((field) => typeof body[field] !== 'string' || !body[field])
+      .map((field) => ({ detail: `${field} is required (a non-empty string)`, field }));
+    if (problems.length) {
+      invalidRequest(ctx, problems.map((p) => p.detail).join('; '), problems);
+      return;
+    }
+    const result = store.complete(sub, body);
+    if (!result.account) {
+      log(`my account: complete for ${sub} refused: ${result.detail}`);
+      invalidRequest(ctx, result.detail, [{ detail: result.detail, field: result.field }]);
+      return;
+    }
+    log(`my account: connected ${result.account.connection} for ${sub} (${result.account.id})`);
+    ctx.status = 201;
+    ctx.body = result.account;
+    return;
+  }
+
+  if (route.name === 'list') {
+    const problems = [];
+    for (const name of ['next', 'connection']) {
+      if (Array.isArray(ctx.query[name])) problems.push({ detail: `${name} must be given at most once`, field: name });
+    }
+    if (problems.length) {
+      invalidRequest(ctx, problems.map((p) => p.detail).join('; '), problems);
+      return;
+    }
+    const result = store.list(sub, {
+      cursor: ctx.query.next || undefined,
+      connection: ctx.query.connection || undefined,
+      pageSize: (testControls && faults.connectedAccountsPageSize) || CONNECTED_ACCOUNTS_PAGE_SIZE,
+      repeatNext: testControls && faults.connectedAccountsRepeatNext,
+    });
+    if (result.problem) {
+      invalidRequest(ctx, result.problem, [{ detail: result.problem, field: 'next' }]);
+      return;
+    }
+    ctx.status = 200;
+    ctx.body = result.next === undefined ? { accounts: result.accounts } : { accounts: result.accounts, next: result.next };
+    return;
+  }
+
+  // delete
+  if (!store.remove(sub, route.id)) {
+    sendProblem(ctx, 404, 'not_found', `the user has no connected account ${clip(route.id, 64)}`);
+    return;
+  }
+  log(`my account: deleted connected account ${route.id} of ${sub}`);
+  ctx.status = 204;
+}
+
+// GET /connect/authorize?ticket=…: the upstream provider's consent page. No login; approves at
+// once (or denies, connectDeny fault) and redirects to the redirect_uri of the connect request.
+function handleConnectAuthorize(ctx, { store, faults, testControls }) {
+  ctx.set('Cache-Control', 'no-store');
+  const { ticket } = ctx.query;
+  const deny = testControls && faults.connectDeny === true;
+  const result = store.useTicket(typeof ticket === 'string' ? ticket : undefined, { deny });
+  if (!result.entry) {
+    ctx.status = 400;
+    ctx.type = 'text/plain';
+    ctx.body = `Invalid connect request: ${ticket === undefined ? 'ticket is required' : result.problem}.`;
+    return;
+  }
+  if (deny) faults.connectDeny = false;
+  const { entry } = result;
+  const params = deny
+    ? new URLSearchParams({ error: 'access_denied', error_description: 'The user denied the connection', state: entry.state })
+    : new URLSearchParams({ connect_code: entry.connectCode, state: entry.state });
+  const uri = entry.redirectUri;
+  const separator = uri.includes('?') ? (/[?&]$/.test(uri) ? '' : '&') : '?';
+  log(`my account: ${deny ? 'denied' : 'approved'} the connection ${entry.connection} of ${entry.sub}`);
+  ctx.status = 302;
+  ctx.redirect(`${uri}${separator}${params}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1598,6 +2098,18 @@ function validateFaults(body) {
     && !(typeof body.connectionTokenError === 'string' && body.connectionTokenError)) {
     problems.push('connectionTokenError must be a non-empty string (an OAuth error code) or null');
   }
+  for (const key of ['connectError', 'completeError']) {
+    if (key in body && body[key] !== null && !(Number.isInteger(body[key]) && body[key] >= 400 && body[key] <= 599)) {
+      problems.push(`${key} must be an HTTP status from 400 to 599 or null`);
+    }
+  }
+  for (const key of ['connectDeny', 'connectedAccountsRepeatNext']) {
+    if (key in body && typeof body[key] !== 'boolean') problems.push(`${key} must be true or false`);
+  }
+  if ('connectedAccountsPageSize' in body && body.connectedAccountsPageSize !== null
+    && !(Number.isInteger(body.connectedAccountsPageSize) && body.connectedAccountsPageSize > 0)) {
+    problems.push('connectedAccountsPageSize must be a positive integer or null');
+  }
   return problems;
 }
 
@@ -1608,6 +2120,9 @@ function buildMiddleware({
   const loginRoute = /^\/interaction\/([A-Za-z0-9_-]+)\/login$/;
   const apiKeySet = createLocalJWKSet(keys.public);
   const dpopApiState = createDpopApiState();
+  // The My Account API is a resource server of its own: its own nonces and jti cache.
+  const myAccountDpopState = createDpopApiState();
+  const connectedAccounts = createConnectedAccounts();
 
   // Answers like oidc-provider does when a DPoP nonce is needed, with a new random nonce (one
   // the token endpoint never accepts): the alwaysUseDpopNonce fault.
@@ -1992,6 +2507,23 @@ function buildMiddleware({
       });
       return undefined;
     }
+    if (path.startsWith('/me/v1/')) {
+      await handleMyAccount(ctx, {
+        issuer: provider.issuer,
+        keySet: apiKeySet,
+        state: myAccountDpopState,
+        stats,
+        faults,
+        testControls: options.testControls,
+        store: connectedAccounts,
+        audience: `${provider.issuer}${MY_ACCOUNT_PATH}`,
+      });
+      return undefined;
+    }
+    if (path === '/connect/authorize' && method === 'GET') {
+      handleConnectAuthorize(ctx, { store: connectedAccounts, faults, testControls: options.testControls });
+      return undefined;
+    }
 
     // ---- test controls -----------------------------------------------------------------------
     if (path.startsWith('/__test/')) {
@@ -2025,6 +2557,9 @@ function buildMiddleware({
         if ('alwaysUseDpopNonce' in body) faults.alwaysUseDpopNonce = body.alwaysUseDpopNonce;
         if ('cibaRetryAfter' in body) faults.cibaRetryAfter = body.cibaRetryAfter;
         if ('connectionTokenError' in body) faults.connectionTokenError = body.connectionTokenError;
+        for (const key of ['connectError', 'completeError', 'connectDeny', 'connectedAccountsPageSize', 'connectedAccountsRepeatNext']) {
+          if (key in body) faults[key] = body[key];
+        }
         log('faults:', JSON.stringify(faults));
         ctx.status = 204;
         return undefined;
@@ -2049,6 +2584,40 @@ function buildMiddleware({
           return undefined;
         }
         log(`ciba: ${body.auth_req_id} ${approve ? 'approved' : 'denied'}`);
+        ctx.status = 204;
+        return undefined;
+      }
+      if (path === '/__test/connected-accounts' && method === 'POST') {
+        const body = await readJsonObject(ctx);
+        if (!body) return undefined;
+        const problems = [];
+        if (typeof body.sub !== 'string' || !body.sub) problems.push('sub must be a non-empty string');
+        if (!Array.isArray(body.accounts)) {
+          problems.push('accounts must be an array of {"connection": "...", "scopes": ["..."]}');
+        } else {
+          body.accounts.forEach((account, i) => {
+            if (!isPlainObject(account) || !CONNECTIONS.has(account.connection)) {
+              problems.push(`accounts[${i}].connection must be one of ${[...CONNECTIONS.keys()].join(', ')}`);
+            } else if (account.scopes !== undefined && account.scopes !== null
+              && !(Array.isArray(account.scopes) && account.scopes.every((scope) => typeof scope === 'string' && scope))) {
+              problems.push(`accounts[${i}].scopes must be an array of non-empty strings`);
+            }
+          });
+        }
+        if (problems.length) {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_request', error_description: problems.join('; ') };
+          return undefined;
+        }
+        const created = body.accounts.map((account) => connectedAccounts.add(body.sub, account.connection, account.scopes?.length ? account.scopes : connectionScopes(account.connection)));
+        log(`seeded ${created.length} connected account(s) of ${body.sub}`);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { accounts: created };
+        return undefined;
+      }
+      if (path === '/__test/connected-accounts' && method === 'DELETE') {
+        connectedAccounts.clear();
+        log('cleared all connected accounts');
         ctx.status = 204;
         return undefined;
       }
@@ -2268,6 +2837,9 @@ async function main() {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}/`;
 
+  // The My Account API's audience carries the issuer, known only now.
+  APIS.set(`${issuer}${MY_ACCOUNT_PATH}`, { scope: Object.values(MY_ACCOUNT_SCOPES).join(' ') });
+
   const keys = generateKeys();
   const faults = {
     wrongJwks: false,
@@ -2280,6 +2852,12 @@ async function main() {
     alwaysUseDpopNonce: false,
     cibaRetryAfter: null,
     connectionTokenError: null,
+    // My Account API (connected accounts)
+    connectError: null,
+    completeError: null,
+    connectDeny: false,
+    connectedAccountsPageSize: null,
+    connectedAccountsRepeatNext: false,
   };
   const stats = createStats();
   const ciba = createCiba({ issuer });
