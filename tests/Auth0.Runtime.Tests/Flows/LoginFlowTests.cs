@@ -161,6 +161,26 @@ public class LoginFlowTests(IdpFixture idp)
         Assert.Equal("/auth/login", login.Headers.GetValues("X-Before-Auth0").Single());
         Assert.Equal("/auth/profile", (await browser.GetAsync(app.BaseUrl + "/auth/profile")).Headers.GetValues("X-Before-Auth0").Single());
         Assert.False((await browser.GetAsync(app.BaseUrl + "/plain")).Headers.Contains("X-Before-Auth0"));
+        Assert.Equal("307", login.Headers.GetValues("X-After-Auth0").Single());
+    }
+
+    [Fact]
+    public async Task Code_before_logout_can_add_cookies_to_the_logout_response_or_answer_instead()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app);
+
+        var early = await browser.GetAsync(app.BaseUrl + "/auth/logout?custom-page");
+        Assert.Equal("/custom-logout-page", early.Headers.Location!.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(app.BaseUrl + "/auth/profile")).StatusCode); // still signed in
+
+        var logout = await browser.GetAsync(app.BaseUrl + "/auth/logout");
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, logout.StatusCode);
+        var setCookies = logout.Headers.GetValues("Set-Cookie").ToArray();
+        Assert.Contains(setCookies, c => c.StartsWith("myCustomCookie=cookieValue", StringComparison.Ordinal));
+        Assert.Contains(setCookies, c => c.StartsWith("__session=;", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync(app.BaseUrl + "/auth/profile")).StatusCode);
     }
 
     [Fact]

@@ -66,7 +66,19 @@ public sealed class TestApp : IAsyncDisposable
                 return;
             }
             context.Response.Headers["X-Before-Auth0"] = context.Request.Path.Value;
+            if (context.Request.Path == "/auth/logout")
+            {
+                if (context.Request.Query.ContainsKey("custom-page"))
+                {
+                    context.Response.Redirect("/custom-logout-page");
+                    return;
+                }
+                context.Response.Cookies.Append("myCustomCookie", "cookieValue", new CookieOptions { Path = "/" });
+            }
             await next(context);
+            // Redirects are not started yet; a handler that wrote a body has sent its headers already.
+            if (!context.Response.HasStarted)
+                context.Response.Headers["X-After-Auth0"] = context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
         });
         app.MapGet("/api/me", (HttpContext context) =>
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
