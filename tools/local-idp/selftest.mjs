@@ -1312,6 +1312,11 @@ async function myAccountSuite(base, keySet) {
     check(afterFault.status === 201 && (await getFaults()).completeError === null, 'my account: completeError is one-shot and spends nothing: the same complete then -> 201', afterFault.body);
     aliceAccounts.push(afterFault.body);
 
+    check((await setFaults({ disconnectError: 500 })).status === 204, 'my account: faults {disconnectError: 500}');
+    const failedDelete = await remove(alice, afterFault.body.id);
+    check(isProblem(failedDelete, 500) && /disconnectError/.test(failedDelete.body.detail), 'my account: disconnectError -> the next delete answers 500 problem JSON', failedDelete.body);
+    check((await getFaults()).disconnectError === null, 'my account: disconnectError is one-shot');
+
     check((await setFaults({ connectDeny: true })).status === 204, 'my account: faults {connectDeny: true}');
     const denied = await connectAndVisit(alice, {}, 'connectDeny');
     check(denied.visit.status === 302 && denied.visit.raw === `${CONNECT_REDIRECT}&error=access_denied&error_description=The+user+denied+the+connection&state=${denied.request.state}`,

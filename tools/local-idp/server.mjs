@@ -2036,6 +2036,7 @@ async function handleMyAccount(ctx, {
   }
 
   // delete
+  if (injected('disconnectError')) return;
   if (!store.remove(sub, route.id)) {
     sendProblem(ctx, 404, 'not_found', `the user has no connected account ${clip(route.id, 64)}`);
     return;
@@ -2098,7 +2099,7 @@ function validateFaults(body) {
     && !(typeof body.connectionTokenError === 'string' && body.connectionTokenError)) {
     problems.push('connectionTokenError must be a non-empty string (an OAuth error code) or null');
   }
-  for (const key of ['connectError', 'completeError']) {
+  for (const key of ['connectError', 'completeError', 'disconnectError']) {
     if (key in body && body[key] !== null && !(Number.isInteger(body[key]) && body[key] >= 400 && body[key] <= 599)) {
       problems.push(`${key} must be an HTTP status from 400 to 599 or null`);
     }
@@ -2557,7 +2558,7 @@ function buildMiddleware({
         if ('alwaysUseDpopNonce' in body) faults.alwaysUseDpopNonce = body.alwaysUseDpopNonce;
         if ('cibaRetryAfter' in body) faults.cibaRetryAfter = body.cibaRetryAfter;
         if ('connectionTokenError' in body) faults.connectionTokenError = body.connectionTokenError;
-        for (const key of ['connectError', 'completeError', 'connectDeny', 'connectedAccountsPageSize', 'connectedAccountsRepeatNext']) {
+        for (const key of ['connectError', 'completeError', 'disconnectError', 'connectDeny', 'connectedAccountsPageSize', 'connectedAccountsRepeatNext']) {
           if (key in body) faults[key] = body[key];
         }
         log('faults:', JSON.stringify(faults));
@@ -2855,6 +2856,7 @@ async function main() {
     // My Account API (connected accounts)
     connectError: null,
     completeError: null,
+    disconnectError: null,
     connectDeny: false,
     connectedAccountsPageSize: null,
     connectedAccountsRepeatNext: false,
