@@ -3,7 +3,7 @@ using Auth0.Minimal;
 namespace Auth0.Minimal.Sample;
 
 // ORDERS_API_URL overrides the Orders API base address per environment; the bundled identity provider serves one.
-[Auth0Config]
+[Auth0Config(EnableConnectAccountEndpoint = true)]
 [Auth0Api("Orders", Audience = "https://orders.example.com", Scope = "read:orders", BaseAddress = "https://orders.example.com/")]
 [Auth0Api("Analytics", Audience = "https://analytics.example.com", Scope = "read:analytics")]
 [Auth0Claim("https://example.com/roles", typeof(string[]))]
