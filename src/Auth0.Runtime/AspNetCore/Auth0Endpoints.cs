@@ -29,7 +29,7 @@ internal sealed partial class Auth0Endpoints(
     TimeProvider time,
     ILogger<Auth0Endpoints> logger)
 {
-    private const int MaxTransactionFieldBytes = 2048;
+    private const int MaxConnectCodeLength = 2048;
 
     // Parameters the SDK owns; neither configuration nor the login query may set them.
     // Compared without case: ASP.NET query keys are case-insensitive and some providers read parameters that way.
@@ -105,9 +105,7 @@ internal sealed partial class Auth0Endpoints(
         var verifier = Base64Url.RandomToken();
         var challenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
 
-        var fallback = new Uri(settings.RouteUrl(settings.Options.SignInReturnToPath)).PathAndQuery;
-        var returnTo = SafeRedirect.ToLocalPath(requestedReturnTo, settings.AppBaseUri) ?? fallback;
-        if (Encoding.UTF8.GetByteCount(returnTo) > MaxTransactionFieldBytes) returnTo = fallback;
+        var returnTo = transactions.ReturnToOrDefault(requestedReturnTo);
         var scope = GetParameter(parameters, "scope");
         var audience = GetParameter(parameters, "audience");
 
@@ -119,8 +117,8 @@ internal sealed partial class Auth0Endpoints(
             ResponseType = "code",
             State = state,
             ReturnTo = returnTo,
-            Scope = Clamp(scope),
-            Audience = Clamp(audience),
+            Scope = TransactionStore.Clamp(scope, TransactionStore.MaxScopeBytes),
+            Audience = TransactionStore.Clamp(audience, TransactionStore.MaxAudienceBytes),
         };
 
         var url = new StringBuilder(doc.AuthorizationEndpoint);
@@ -338,7 +336,7 @@ internal sealed partial class Auth0Endpoints(
             return;
         }
         var connectCode = First(query, "connect_code");
-        if (string.IsNullOrEmpty(connectCode) || connectCode.Length > MaxTransactionFieldBytes)
+        if (string.IsNullOrEmpty(connectCode) || connectCode.Length > MaxConnectCodeLength)
         {
             await CallbackError(context, 400, Auth0ErrorCodes.AuthorizationError, "An error occurred during the authorization flow.", "the 'connect_code' parameter is missing", txn.ReturnTo, responseType: txn.ResponseType);
             return;
@@ -406,9 +404,9 @@ internal sealed partial class Auth0Endpoints(
             await PlainResponses.TextAsync(context, 400, "A connection is required.", "missing_connection");
             return;
         }
-        if (connection.Length > 128 || query["connection"].Count > 1)
+        if (!Auth0ConnectedAccounts.IsValidConnection(connection) || query["connection"].Count > 1)
         {
-            await PlainResponses.TextAsync(context, 400, "The connection parameter is invalid.", "invalid_connection");
+            await PlainResponses.TextAsync(context, 400, "The connection parameter is invalid.", ConnectAccountException.InvalidConnection);
             return;
         }
 
@@ -439,9 +437,16 @@ internal sealed partial class Auth0Endpoints(
                 ReturnTo = First(query, "returnTo"),
             }, context.RequestAborted);
         }
+        catch (ConnectAccountException ex) when (ex.Code == ConnectAccountException.MissingSession && PlainResponses.IsPageRequest(request))
+        {
+            // A link clicked while signed out: log in first, then come back to the same connect request.
+            var original = request.PathBase + request.Path + request.QueryString;
+            PlainResponses.Redirect(context, settings.RouteUrl(settings.Routes.Login) + "?returnTo=" + Uri.EscapeDataString(original.ToString()), StatusCodes.Status302Found);
+            return;
+        }
         catch (ConnectAccountException ex)
         {
-            LogConnectFailed(logger, ex.Code, ex.ApiError?.Status ?? 0);
+            LogConnectFailed(logger, ex.Code, ex.ApiError?.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "not called");
             await PlainResponses.TextAsync(context, ex.StatusCode, ex.Message, ex.Code, ex.ApiError?.Detail ?? ex.ApiError?.Title);
             return;
         }
@@ -703,9 +708,6 @@ internal sealed partial class Auth0Endpoints(
         return headers["X-Middleware-Prefetch"].ToString() == "1";
     }
 
-    private static string? Clamp(string? value) =>
-        value is not null && Encoding.UTF8.GetByteCount(value) > MaxTransactionFieldBytes ? null : value;
-
     private static string? First(IQueryCollection query, string key) =>
         query.TryGetValue(key, out var values) && values.Count > 0 ? values[0] : null;
 
@@ -735,8 +737,8 @@ internal sealed partial class Auth0Endpoints(
     private static partial void LogBackchannelLogout(ILogger logger);
     [LoggerMessage(EventId = 1111, Level = LogLevel.Information, Message = "Connected account linked")]
     private static partial void LogAccountConnected(ILogger logger);
-    [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Connect account request failed: {Code} (My Account API status {Status})")]
-    private static partial void LogConnectFailed(ILogger logger, string code, int status);
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Connect account request failed: {Code} (My Account API status: {Status})")]
+    private static partial void LogConnectFailed(ILogger logger, string code, string status);
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "User logged in")]
     private static partial void LogLoggedIn(ILogger logger);
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "User logged out")]

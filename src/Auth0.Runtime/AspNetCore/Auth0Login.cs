@@ -1,7 +1,8 @@
+using Auth0.Minimal.AspNetCore;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Auth0.Minimal.AspNetCore;
+namespace Auth0.Minimal;
 
 /// <summary>Starts an interactive login from any endpoint (the counterpart of nextjs-auth0's <c>startInteractiveLogin</c>).</summary>
 public static class Auth0Login

@@ -43,7 +43,45 @@ internal static class PlainResponses
     public static void Redirect(HttpContext context, string location, int status = StatusCodes.Status307TemporaryRedirect)
     {
         context.Response.StatusCode = status;
-        context.Response.Headers.Location = location;
+        context.Response.Headers.Location = AsciiLocation(location);
+    }
+
+    /// <summary>
+    /// A Location header value: an internationalised host as punycode, other non-ASCII and control characters
+    /// percent-encoded (a raw one would make Kestrel throw when the headers are written).
+    /// </summary>
+    internal static string AsciiLocation(string location)
+    {
+        if (location.All(c => c is > ' ' and < (char)0x7f)) return location;
+        var start = 0;
+        var prefix = "";
+        if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && uri.IsAbsoluteUri && !string.IsNullOrEmpty(uri.Host))
+        {
+            prefix = uri.Scheme + "://" + (uri.UserInfo.Length > 0 ? uri.UserInfo + "@" : "") + uri.IdnHost + (uri.IsDefaultPort ? "" : ":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var authorityEnd = location.IndexOf('/', location.IndexOf("//", StringComparison.Ordinal) + 2);
+            start = authorityEnd < 0 ? location.Length : authorityEnd;
+        }
+        var sb = new StringBuilder(prefix, location.Length + 16);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = start; i < location.Length; i++)
+        {
+            var c = location[i];
+            if (c is > ' ' and < (char)0x7f) { sb.Append(c); continue; }
+            var length = char.IsHighSurrogate(c) && i + 1 < location.Length
+                ? Encoding.UTF8.GetBytes(location.AsSpan(i++, 2), utf8)
+                : Encoding.UTF8.GetBytes(location.AsSpan(i, 1), utf8);
+            foreach (var b in utf8[..length]) sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A browser navigation (a link or the address bar) rather than a fetch from script or another service.</summary>
+    public static bool IsPageRequest(HttpRequest request)
+    {
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return false;
+        var mode = request.Headers["Sec-Fetch-Mode"].ToString();
+        if (mode.Length > 0) return mode.Equals("navigate", StringComparison.OrdinalIgnoreCase);
+        return request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
     }
 
     internal static string Sanitize(string value, int max)

@@ -45,6 +45,7 @@ public sealed class ConnectAccountException(string code, string message, int sta
     : Auth0Exception(code, message, inner)
 {
     public const string MissingSession = "missing_session";
+    public const string InvalidConnection = "invalid_connection";
     public const string FailedToGetToken = "failed_to_get_token";
     public const string FailedToInitiate = "failed_to_initiate";
     public const string FailedToComplete = "failed_to_complete";
@@ -66,7 +67,7 @@ public sealed partial class Auth0ConnectedAccounts
     internal const string ConnectResponseType = "connect_code";
     private const int MaxPages = 100;
     private const int MaxConnectionLength = 128;
-    private const int MaxTransactionFieldBytes = 2048;
+    private const int MaxAuthSessionLength = 1024;
 
     private readonly Auth0Settings _settings;
     private readonly MyAccountClient _api;
@@ -94,9 +95,10 @@ public sealed partial class Auth0ConnectedAccounts
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrWhiteSpace(options.Connection) || options.Connection.Length > MaxConnectionLength)
-            throw new ArgumentException($"A connection name of 1 to {MaxConnectionLength} characters is required.", nameof(options));
-        await RequireSessionAsync(context, cancellationToken).ConfigureAwait(false);
+        if (!IsValidConnection(options.Connection))
+            throw new ConnectAccountException(ConnectAccountException.InvalidConnection,
+                $"The connection must be a name of 1 to {MaxConnectionLength} printable characters.", StatusCodes.Status400BadRequest);
+        var session = await RequireSessionAsync(context, cancellationToken).ConfigureAwait(false);
 
         var state = Base64Url.RandomToken();
         var verifier = Base64Url.RandomToken();
@@ -106,8 +108,10 @@ public sealed partial class Auth0ConnectedAccounts
             RedirectUri = _settings.CallbackUrl,
             State = state,
             CodeChallenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))),
-            Scopes = options.Scopes is { Count: > 0 } scopes ? scopes.Where(s => !string.IsNullOrWhiteSpace(s)).ToArray() : null,
-            AuthorizationParams = options.AuthorizationParameters ?? new Dictionary<string, string>(),
+            // "a b" and ["a", "b"] mean the same, as scope strings do everywhere else.
+            Scopes = options.Scopes?.SelectMany(s => (s ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                .Distinct(StringComparer.Ordinal).ToArray() is { Length: > 0 } scopes ? scopes : null,
+            AuthorizationParams = AllowedParameters(options.AuthorizationParameters),
         };
 
         var result = await CallAsync(context, MyAccountClient.CreateScope, ConnectAccountException.FailedToInitiate,
@@ -118,15 +122,13 @@ public sealed partial class Auth0ConnectedAccounts
 
         var response = result.Value;
         var ticket = response?.ConnectParams?.Ticket;
-        if (response?.AuthSession is not { Length: > 0 and <= MaxTransactionFieldBytes } authSession
+        if (response?.AuthSession is not { Length: > 0 and <= MaxAuthSessionLength } authSession
             || string.IsNullOrEmpty(ticket)
             || !IsAllowedConnectUri(response.ConnectUri, out var connectUri))
             throw new ConnectAccountException(ConnectAccountException.FailedToInitiate,
                 "The My Account API answered the connect request without a usable connect_uri, ticket or auth_session.", StatusCodes.Status502BadGateway);
 
-        var fallback = new Uri(_settings.RouteUrl(_settings.Options.SignInReturnToPath)).PathAndQuery;
-        var returnTo = SafeRedirect.ToLocalPath(options.ReturnTo, _settings.AppBaseUri) ?? fallback;
-        if (Encoding.UTF8.GetByteCount(returnTo) > MaxTransactionFieldBytes) returnTo = fallback;
+        var returnTo = _transactions.ReturnToOrDefault(options.ReturnTo);
 
         var requestState = Auth0RequestState.For(context);
         _transactions.Save(new TransactionState
@@ -136,6 +138,7 @@ public sealed partial class Auth0ConnectedAccounts
             State = state,
             ReturnTo = returnTo,
             AuthSession = authSession,
+            Subject = session.User.Sub,
         }, context.Request.Cookies, requestState.Cookies);
         requestState.EnsureFlush();
         requestState.NoCache = true;
@@ -156,7 +159,7 @@ public sealed partial class Auth0ConnectedAccounts
     }
 
     /// <summary>
-    /// Disconnects every account of <paramref name="connection"/> and drops that connection's cached tokens from the
+    /// Disconnects every account of <paramref name="connection"/> (a user may have several) and drops that connection's cached tokens from the
     /// session. Returns how many accounts were removed.
     /// </summary>
     /// <exception cref="ConnectAccountException"><c>missing_session</c>, <c>failed_to_get_token</c>, <c>failed_to_list</c> or <c>failed_to_disconnect</c>.</exception>
@@ -188,12 +191,35 @@ public sealed partial class Auth0ConnectedAccounts
         return removed;
     }
 
+    /// <summary>Disconnects one account, by the <see cref="ConnectedAccount.Id"/> the list gave. False when it was not there.</summary>
+    /// <exception cref="ConnectAccountException"><c>missing_session</c>, <c>failed_to_get_token</c> or <c>failed_to_disconnect</c>.</exception>
+    public async Task<bool> DisconnectAccountByIdAsync(HttpContext context, string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentException.ThrowIfNullOrEmpty(accountId);
+        await RequireSessionAsync(context, cancellationToken).ConfigureAwait(false);
+        var result = await CallAsync(context, MyAccountClient.DeleteScope, ConnectAccountException.FailedToDisconnect,
+            tokens => _api.DeleteAsync(accountId, tokens, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (result.Status == StatusCodes.Status404NotFound) return false;
+        if (!result.Succeeded)
+            throw new ConnectAccountException(ConnectAccountException.FailedToDisconnect,
+                $"The request to disconnect the connected account failed with status {result.Status}.", StatusFor(result.Status), result.Error);
+        return true;
+    }
+
+    internal static bool IsValidConnection(string? connection) =>
+        !string.IsNullOrWhiteSpace(connection) && connection.Length <= MaxConnectionLength && !connection.Any(char.IsControl);
+
     /// <summary>Finishes a connect started by <see cref="ConnectAccountAsync"/>: the callback's <c>connect_code</c> branch.</summary>
     internal async Task<ConnectedAccount> CompleteAsync(HttpContext context, TransactionState transaction, string connectCode, CancellationToken ct)
     {
-        await RequireSessionAsync(context, ct).ConfigureAwait(false);
+        var session = await RequireSessionAsync(context, ct).ConfigureAwait(false);
         if (string.IsNullOrEmpty(transaction.AuthSession) || string.IsNullOrEmpty(transaction.CodeVerifier))
             throw new ConnectAccountException(ConnectAccountException.FailedToComplete, "The connect transaction is incomplete.", StatusCodes.Status400BadRequest);
+        // Another user signed in on this browser meanwhile: never link the first user's account to them.
+        if (!string.Equals(transaction.Subject, session.User.Sub, StringComparison.Ordinal))
+            throw new ConnectAccountException(ConnectAccountException.FailedToComplete,
+                "The connect flow was started by another user of this browser.", StatusCodes.Status403Forbidden);
         var body = new CompleteConnectAccountRequest
         {
             AuthSession = transaction.AuthSession,
@@ -262,10 +288,33 @@ public sealed partial class Auth0ConnectedAccounts
             LogApiUnreachable(_logger, ex.GetType().Name);
             throw new ConnectAccountException(failureCode, "The My Account API could not be reached.", StatusCodes.Status502BadGateway, inner: ex);
         }
+        catch (DPoPException ex)
+        {
+            // The provider issued a DPoP-bound token to an app that sends no proofs: its configuration, not the user's request.
+            LogApiUnreachable(_logger, ex.Code);
+            throw new ConnectAccountException(failureCode, "The My Account API token is DPoP-bound, but DPoP is off for this app.", StatusCodes.Status502BadGateway, inner: ex);
+        }
     }
 
-    // An upstream 5xx is the provider's failure, not this app's: the route says 502, never a bare 500.
-    private static int StatusFor(int upstream) => upstream is >= 400 and < 500 ? upstream : StatusCodes.Status502BadGateway;
+    // The user's own mistakes pass through (a bad connection, a conflict, too many requests); anything else the API
+    // says, its 401/403 included, is the provider's or the tenant's failure: 502, never a bare 500.
+    private static int StatusFor(int upstream) =>
+        upstream is 400 or 404 or 409 or 422 or 429 ? upstream : StatusCodes.Status502BadGateway;
+
+    // Parameters of the connect request itself; as authorization_params they could only confuse the provider.
+    private static readonly HashSet<string> ProtectedParameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "state", "nonce",
+        "response_mode", "request", "request_uri", "connection", "scopes", "returnTo", "auth_session", "ticket",
+    };
+
+    private static Dictionary<string, string> AllowedParameters(IReadOnlyDictionary<string, string>? parameters)
+    {
+        var allowed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in parameters ?? new Dictionary<string, string>())
+            if (!ProtectedParameters.Contains(key) && value is not null) allowed[key] = value;
+        return allowed;
+    }
 
     private bool IsAllowedConnectUri(string? value, out Uri? uri)
     {

@@ -53,6 +53,8 @@ internal sealed class TransactionState
     [JsonPropertyName("audience")] public string? Audience { get; set; }
     /// <summary>The My Account API's connect session, for a <c>connect_code</c> transaction.</summary>
     [JsonPropertyName("authSession")] public string? AuthSession { get; set; }
+    /// <summary>The user who started a connect; the callback completes it only in that user's session.</summary>
+    [JsonPropertyName("sub")] public string? Subject { get; set; }
 }
 
 internal sealed class AccessTokenResponse

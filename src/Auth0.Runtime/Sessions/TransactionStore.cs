@@ -17,6 +17,23 @@ internal sealed class TransactionStore(Auth0Settings settings, TimeProvider time
 
     public string CookieNameFor(string state) => settings.Options.EnableParallelTransactions ? Prefix + state : Prefix;
 
+    // Field caps that keep one transaction cookie under the 4096 bytes browsers store.
+    internal const int MaxReturnToBytes = 1024;
+    internal const int MaxScopeBytes = 1024;
+    internal const int MaxAudienceBytes = 512;
+
+    /// <summary>The validated, origin-relative returnTo to keep, or the configured landing page.</summary>
+    public string ReturnToOrDefault(string? requested)
+    {
+        var fallback = new Uri(settings.RouteUrl(settings.Options.SignInReturnToPath)).PathAndQuery;
+        var returnTo = AspNetCore.SafeRedirect.ToLocalPath(requested, settings.AppBaseUri) ?? fallback;
+        return System.Text.Encoding.UTF8.GetByteCount(returnTo) > MaxReturnToBytes ? fallback : returnTo;
+    }
+
+    /// <summary>The value, or null when it is too long to keep (it is then not recorded at all).</summary>
+    public static string? Clamp(string? value, int maxBytes) =>
+        value is not null && System.Text.Encoding.UTF8.GetByteCount(value) > maxBytes ? null : value;
+
     /// <summary>Total bytes of transaction cookies a browser may hold; beyond it the oldest are evicted.</summary>
     internal const int MaxTotalBytes = 3500;
     private const int MaxDeletions = 20;

@@ -61,7 +61,8 @@ public sealed partial class Auth0TokenService
             : options.Scope ?? "";
 
         var tokenSet = session.TokenSet;
-        var isGlobal = IsGlobal(tokenSet, audience, scope);
+        // Asked for nothing in particular: the login's own token, whatever scope the login settled on.
+        var isGlobal = (audience is null && string.IsNullOrEmpty(options.Scope)) || IsGlobal(tokenSet, audience, scope);
         var entry = isGlobal ? null : Find(session, audience, scope);
         var accessToken = isGlobal ? tokenSet.AccessToken : entry?.AccessToken;
         var expiresAt = isGlobal ? tokenSet.ExpiresAt : entry?.ExpiresAt;
@@ -243,13 +244,12 @@ public sealed partial class Auth0TokenService
         catch (OAuth2Exception ex)
         {
             LogRefreshFailed(_logger, PlainResponses.Sanitize(ex.Error, 64));
-            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.", ex);
+            throw RefreshFailed(ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Auth0Exception && !ct.IsCancellationRequested)
         {
             LogRefreshFailed(_logger, ex.GetType().Name);
-            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.",
-                new OAuth2Exception("request_failed", ex.Message, 0));
+            throw RefreshFailed(new OAuth2Exception("request_failed", ex.Message, 0));
         }
     }
 
@@ -262,15 +262,19 @@ public sealed partial class Auth0TokenService
         catch (OAuth2Exception ex)
         {
             LogRefreshFailed(_logger, PlainResponses.Sanitize(ex.Error, 64));
-            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.", ex);
+            throw RefreshFailed(ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Auth0Exception)
         {
             LogRefreshFailed(_logger, ex.GetType().Name);
-            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The access token has expired and there was an error while trying to refresh it.",
-                new OAuth2Exception("request_failed", ex.Message, 0));
+            throw RefreshFailed(new OAuth2Exception("request_failed", ex.Message, 0));
         }
     }
+
+    // The provider's reason goes into the message: an unknown audience or scope is not an expired token.
+    private static AccessTokenException RefreshFailed(OAuth2Exception error) =>
+        new(Auth0ErrorCodes.FailedToRefreshToken,
+            "A new access token could not be obtained with the refresh token: " + PlainResponses.Sanitize(error.Error, 64) + ".", error);
 
     // Not tied to one request's cancellation: other requests may be waiting on this call.
     private Task<TokenEndpointResponse> PostRefreshAsync(string refreshToken, string? audience, string? scope)

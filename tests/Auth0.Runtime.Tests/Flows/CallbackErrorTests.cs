@@ -130,4 +130,18 @@ public class CallbackErrorTests(IdpFixture idp)
         Assert.Equal(HttpStatusCode.BadGateway, login.StatusCode);
         Assert.Contains("discovery_error", await login.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task A_hook_that_throws_gives_a_plain_500_and_the_transaction_is_still_spent()
+    {
+        await using var app = await TestApp.StartAsync(idp, options: o => o.OnCallback = _ => throw new InvalidOperationException("hook bug"));
+        using var browser = new TestBrowser();
+        var start = await browser.GetAsync(app.BaseUrl + "/auth/login");
+        var callbackUrl = await browser.CompleteIdpLoginAsync(start, app, "alice", "alice-password");
+        var (body, response) = await Read(await browser.GetAsync(callbackUrl.ToString()));
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("The request could not be completed.\nerror: internal_error\n", body);
+        Assert.DoesNotContain("hook bug", body);
+        Assert.DoesNotContain(browser.AppCookies(app.BaseUrl), c => c.Name.StartsWith("__txn_", StringComparison.Ordinal));
+    }
 }

@@ -37,7 +37,8 @@ public class ConnectedAccountsFlowTests(IdpFixture idp)
         seen = null;
         await idp.ResetStatsAsync();
 
-        var start = await browser.GetAsync(app.BaseUrl + "/auth/connect?connection=google-oauth2&returnTo=%2Fafter%3Fx%3D1&scopes=calendar&scopes=drive&prompt=consent&access_type=offline");
+        var start = await browser.GetAsync(app.BaseUrl + "/auth/connect?connection=google-oauth2&returnTo=%2Fafter%3Fx%3D1&scopes=calendar%20drive&scopes=drive"
+            + "&prompt=consent&access_type=offline&redirect_uri=https%3A%2F%2Fevil.example%2F&state=forged&client_id=other&code_challenge=x");
         Assert.Equal(HttpStatusCode.TemporaryRedirect, start.StatusCode);
         var location = start.Headers.Location!;
         Assert.Equal(idp.Issuer + "connect/authorize", location.GetLeftPart(UriPartial.Path));
@@ -53,7 +54,7 @@ public class ConnectedAccountsFlowTests(IdpFixture idp)
         Assert.Equal(["calendar", "drive"], connect.GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("consent", connect.GetProperty("authorization_params").GetProperty("prompt").GetString());
         Assert.Equal("offline", connect.GetProperty("authorization_params").GetProperty("access_type").GetString());
-        Assert.False(connect.GetProperty("authorization_params").TryGetProperty("returnTo", out _));
+        Assert.Equal(["access_type", "prompt"], connect.GetProperty("authorization_params").EnumerateObject().Select(p => p.Name).Order());
         Assert.Equal("Bearer", (await Stats()).GetProperty("lastMyAccountAuthScheme").GetString());
 
         var callbackUrl = await ConsentAsync(browser, start);
@@ -141,6 +142,15 @@ public class ConnectedAccountsFlowTests(IdpFixture idp)
         Assert.StartsWith("The user does not have an active session.\nerror: missing_session", await Body(noSession));
         Assert.Empty(anonymous.AppCookies(app.BaseUrl));
 
+        // A link clicked while signed out goes to login first and comes back to the same connect request.
+        var page = new HttpRequestMessage(HttpMethod.Get, app.BaseUrl + "/auth/connect?connection=github&scopes=repo");
+        page.Headers.Add("Sec-Fetch-Mode", "navigate");
+        var toLogin = await anonymous.SendAsync(page);
+        Assert.Equal(HttpStatusCode.Found, toLogin.StatusCode);
+        Assert.Equal(app.BaseUrl + "/auth/login?returnTo=" + Uri.EscapeDataString("/auth/connect?connection=github&scopes=repo"), toLogin.Headers.Location!.ToString());
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await anonymous.GetAsync(app.BaseUrl + "/auth/connect?connection=git%0D%0Ahub")).StatusCode);
+
         Assert.Equal(HttpStatusCode.BadRequest, (await anonymous.GetAsync(app.BaseUrl + "/auth/connect?connection=" + new string('c', 129))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await anonymous.GetAsync(app.BaseUrl + "/auth/connect?connection=a&connection=b")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(app.BaseUrl + "/accounts")).StatusCode);
@@ -160,6 +170,14 @@ public class ConnectedAccountsFlowTests(IdpFixture idp)
         var down = await browser.GetAsync(app.BaseUrl + "/auth/connect?connection=github");
         Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
         Assert.StartsWith("The request to initiate the connect account flow failed with status 503.\nerror: failed_to_initiate", await Body(down));
+
+        // Called from code without a catch, on an endpoint with RequireAuth0Session: the error's own JSON answer.
+        var uncaught = await browser.GetAsync(app.BaseUrl + "/link-unchecked/myspace");
+        Assert.Equal(HttpStatusCode.BadRequest, uncaught.StatusCode);
+        Assert.Equal("failed_to_initiate", JsonDocument.Parse(await Body(uncaught)).RootElement.GetProperty("error").GetProperty("code").GetString());
+        var badName = await browser.GetAsync(app.BaseUrl + "/link-unchecked/" + Uri.EscapeDataString("git\u0001hub"));
+        Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
+        Assert.Contains("invalid_connection", await Body(badName));
 
         // A hostile returnTo is replaced by the default landing page.
         var hostile = await browser.GetAsync(app.BaseUrl + "/auth/connect?connection=github&returnTo=https%3A%2F%2Fevil.example%2F");
@@ -227,6 +245,25 @@ public class ConnectedAccountsFlowTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task A_connect_started_by_one_user_is_not_completed_in_another_users_session()
+    {
+        await idp.ClearConnectedAccountsAsync();
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app);
+        var callbackUrl = await ConsentAsync(browser, await browser.GetAsync(app.BaseUrl + "/auth/connect?connection=github"));
+
+        await browser.LoginAsync(app, "bob", "bob-password", loginQuery: "prompt=login");
+        Assert.Contains("auth0|bob", await Body(await browser.GetAsync(app.BaseUrl + "/api/me")));
+        await idp.ResetStatsAsync();
+        var mixed = await browser.GetAsync(callbackUrl.ToString());
+        Assert.Equal(HttpStatusCode.Forbidden, mixed.StatusCode);
+        Assert.StartsWith("The connect flow was started by another user of this browser.\nerror: failed_to_complete", await Body(mixed));
+        Assert.Equal("", await Body(await browser.GetAsync(app.BaseUrl + "/accounts")));
+        Assert.Equal(0, (await Stats()).GetProperty("myAccountRequests").GetProperty("complete").GetInt32()); // refused before bob's token was used
+    }
+
+    [Fact]
     public async Task Accounts_are_listed_across_pages_and_disconnected_with_their_connection_tokens()
     {
         await idp.ClearConnectedAccountsAsync();
@@ -256,6 +293,11 @@ public class ConnectedAccountsFlowTests(IdpFixture idp)
         using var bob = new TestBrowser();
         await bob.LoginAsync(app, "bob", "bob-password");
         Assert.StartsWith("github:cac_", await Body(await bob.GetAsync(app.BaseUrl + "/accounts")));
+
+        var one = (await Body(await browser.GetAsync(app.BaseUrl + "/accounts?connection=google-oauth2"))).Split(',')[0].Split(':')[1];
+        Assert.Equal("removed", await Body(await browser.PostAsync(app.BaseUrl + "/accounts/disconnect-id/" + one)));
+        Assert.Equal("absent", await Body(await browser.PostAsync(app.BaseUrl + "/accounts/disconnect-id/" + one)));
+        Assert.Single((await Body(await browser.GetAsync(app.BaseUrl + "/accounts"))).Split(','));
 
         await idp.SetFaultsAsync(new { disconnectError = 500 });
         var refused = await browser.PostAsync(app.BaseUrl + "/accounts/disconnect/google-oauth2");

@@ -272,6 +272,24 @@ public class TokenFlowTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task A_login_with_a_narrower_scope_still_gets_its_own_token_and_a_refused_audience_says_why()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app, loginQuery: "scope=openid%20profile%20email");
+        var token = await browser.GetAsync(app.BaseUrl + "/auth/access-token");
+        Assert.True(token.StatusCode == HttpStatusCode.OK, await token.Content.ReadAsStringAsync());
+
+        using var withRefresh = new TestBrowser();
+        await withRefresh.LoginAsync(app);
+        var unknown = await withRefresh.GetAsync(app.BaseUrl + "/auth/access-token?audience=" + Uri.EscapeDataString("https://nope.example.com"));
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        var error = System.Text.Json.JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal("failed_to_refresh_token", error.GetProperty("code").GetString());
+        Assert.Equal("A new access token could not be obtained with the refresh token: invalid_target.", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task Access_token_route_rejects_malformed_scope()
     {
         var (app, browser) = await SignedIn();

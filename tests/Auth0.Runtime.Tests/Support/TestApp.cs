@@ -137,7 +137,13 @@ public sealed class TestApp : IAsyncDisposable
                 return Results.Text(ex.Code, statusCode: ex.StatusCode);
             }
         });
-        app.MapGet("/go-login", () => Auth0.Minimal.AspNetCore.Auth0Login.Start("/after?x=1",
+        app.MapGet("/link-unchecked/{connection}", (string connection, Auth0ConnectedAccounts accounts, HttpContext context) =>
+            accounts.ConnectAccountAsync(context, new ConnectAccountOptions { Connection = connection }, context.RequestAborted))
+            .RequireAuth0Session();
+        app.MapPost("/accounts/disconnect-id/{id}", async (string id, Auth0ConnectedAccounts accounts, HttpContext context) =>
+            Results.Text(await accounts.DisconnectAccountByIdAsync(context, id, context.RequestAborted) ? "removed" : "absent"))
+            .RequireAuth0Session();
+        app.MapGet("/go-login", () => Auth0Login.Start("/after?x=1",
             new Dictionary<string, string> { ["screen_hint"] = "signup", ["client_id"] = "evil", ["redirect_uri"] = "https://evil.example/" }));
         app.MapGet("/roles", (HttpContext context) => Results.Text(string.Join(",", context.GetAuth0Session()!.User.GetRoles() ?? ["(none)"])))
             .RequireAuth0Session();
