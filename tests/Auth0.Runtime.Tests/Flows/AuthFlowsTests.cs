@@ -229,4 +229,17 @@ public class AuthFlowsTests(IdpFixture idp)
         var refused = await withRefresh.GetAsync(app.BaseUrl + "/connection/google-oauth2");
         Assert.Equal("failed_to_exchange_refresh_token|invalid_grant", await refused.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Backchannel_authentication_works_with_DPoP_on_and_returns_unbound_tokens()
+    {
+        await using var app = await TestApp.StartAsync(idp, v => v["AUTH0_USE_DPOP"] = "true");
+        var ciba = app.Services.GetRequiredService<Auth0BackchannelAuthentication>();
+        var message = "dpop-" + Guid.NewGuid().ToString("N")[..8];
+        var pending = ciba.GetTokenByBackchannelAuthAsync(new BackchannelAuthenticationRequest { BindingMessage = message, LoginHintSub = "auth0|alice" });
+        await idp.DecideCibaAsync(await WaitForPendingAsync(message), approve: true);
+        var result = await pending;
+        Assert.False(string.IsNullOrEmpty(result.TokenSet.AccessToken));
+        Assert.Equal("auth0|alice", result.IdTokenClaims["sub"].GetString());
+    }
 }
