@@ -35,18 +35,24 @@ public sealed partial class TestBrowser : IDisposable
     }
 
     /// <summary>Starts at the app's login route, signs in on the IdP form and returns the app's callback response (not followed).</summary>
-    public async Task<HttpResponseMessage> LoginAsync(TestApp app, string user = "alice", string password = "alice-password", string? loginQuery = null)
+    public Task<HttpResponseMessage> LoginAsync(TestApp app, string user = "alice", string password = "alice-password", string? loginQuery = null) =>
+        LoginAsync(app.BaseUrl, user, password, loginQuery);
+
+    public async Task<HttpResponseMessage> LoginAsync(string baseUrl, string user = "alice", string password = "alice-password", string? loginQuery = null)
     {
-        var start = await GetAsync(app.BaseUrl + "/auth/login" + (loginQuery is null ? "" : "?" + loginQuery));
+        var start = await GetAsync(baseUrl + "/auth/login" + (loginQuery is null ? "" : "?" + loginQuery));
         Assert.Equal(HttpStatusCode.TemporaryRedirect, start.StatusCode);
-        var callback = await CompleteIdpLoginAsync(start, app, user, password);
+        var callback = await CompleteIdpLoginAsync(start, baseUrl, user, password);
         return await GetAsync(callback.ToString());
     }
 
     /// <summary>From the 307 to /authorize to the callback URL the IdP sends back (the callback is not requested).</summary>
-    public async Task<Uri> CompleteIdpLoginAsync(HttpResponseMessage authorizeRedirect, TestApp app, string user, string password)
+    public Task<Uri> CompleteIdpLoginAsync(HttpResponseMessage authorizeRedirect, TestApp app, string user, string password) =>
+        CompleteIdpLoginAsync(authorizeRedirect, app.BaseUrl, user, password);
+
+    public async Task<Uri> CompleteIdpLoginAsync(HttpResponseMessage authorizeRedirect, string baseUrl, string user, string password)
     {
-        var isCallback = (Uri u) => u.AbsoluteUri.StartsWith(app.BaseUrl + "/auth/callback", StringComparison.Ordinal);
+        var isCallback = (Uri u) => u.AbsoluteUri.StartsWith(baseUrl + "/auth/callback", StringComparison.Ordinal);
         var form = await FollowAsync(authorizeRedirect, isCallback);
         if (!IsRedirect(form.StatusCode))
         {
