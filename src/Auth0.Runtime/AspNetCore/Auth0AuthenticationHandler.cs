@@ -21,6 +21,9 @@ public static class Auth0Defaults
 /// <summary>Marks an endpoint as a page: without a session it redirects to the login route instead of answering 401.</summary>
 public sealed class Auth0LoginRedirectMetadata;
 
+/// <summary>Marks an endpoint as an API: without a session it answers 401, also to a browser navigation.</summary>
+public sealed class Auth0ApiEndpointMetadata;
+
 /// <summary>
 /// Authenticates from the session cookie (decrypted once per request, shared with the Auth0 routes). A challenge on
 /// a page redirects to login with the original path as one encoded returnTo; on an API it is a 401 JSON error.
@@ -45,7 +48,7 @@ internal sealed class Auth0AuthenticationHandler(
         if (session is null) return AuthenticateResult.NoResult();
         // Rolling sessions: every request that carries a valid session extends it.
         state.Touch();
-        var identity = new ClaimsIdentity(Auth0Defaults.AuthenticationScheme, "name", "role");
+        var identity = new ClaimsIdentity(Auth0Defaults.AuthenticationScheme, "name", settings.Options.RoleClaimType);
         foreach (var (name, value) in session.User.Claims)
         {
             switch (value.ValueKind)
@@ -68,7 +71,11 @@ internal sealed class Auth0AuthenticationHandler(
         // An unreachable session store is not "signed out": say so, and keep the cookie.
         if (Auth0RequestState.For(Context).StoreFailed)
             return PlainResponses.JsonErrorAsync(Context, 503, "session_store_unavailable", "The session store is unavailable.");
-        if (Context.GetEndpoint()?.Metadata.GetMetadata<Auth0LoginRedirectMetadata>() is not null)
+        // RequireAuth0Login pages always redirect and RequireAuth0Session APIs never do; any other protected endpoint
+        // ([Authorize], RequireAuthorization) redirects browser navigations and answers 401 to everything else.
+        var metadata = Context.GetEndpoint()?.Metadata;
+        if (metadata?.GetMetadata<Auth0LoginRedirectMetadata>() is not null
+            || (metadata?.GetMetadata<Auth0ApiEndpointMetadata>() is null && PlainResponses.IsPageRequest(Request)))
         {
             var original = Request.PathBase + Request.Path + Request.QueryString;
             var login = settings.RouteUrl(settings.Routes.Login);

@@ -12,6 +12,7 @@ public static class Auth0EndpointConventionBuilderExtensions
     /// </summary>
     public static TBuilder RequireAuth0Session<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
+        builder.WithMetadata(new Auth0ApiEndpointMetadata());
         builder.AddEndpointFilter(Auth0ExceptionFilter.Instance);
         return builder.RequireAuthorization(Auth0Defaults.SessionPolicy);
     }

@@ -63,6 +63,12 @@ public sealed class Auth0Options
     /// </summary>
     public ISet<string> IdTokenClaimsToKeep { get; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The claim <c>IsInRole</c> and <c>RequireRole</c> read on <c>HttpContext.User</c>, e.g. the namespaced roles claim an
+    /// Auth0 action adds (<c>https://example.com/roles</c>); keep it in the session with <see cref="Auth0ClaimAttribute"/>.
+    /// </summary>
+    public string RoleClaimType { get; set; } = "role";
+
     /// <summary>The APIs declared with <see cref="Auth0ApiAttribute"/>; filled by the generated code.</summary>
     public IList<Auth0ApiDefinition> Apis { get; } = new List<Auth0ApiDefinition>();
 

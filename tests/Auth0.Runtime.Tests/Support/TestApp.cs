@@ -84,6 +84,17 @@ public sealed class TestApp : IAsyncDisposable
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
         app.MapGet("/plain", () => Results.Text("plain"));
+        app.MapGet("/authorized", (HttpContext context) => Results.Text("hello " + context.User.Identity!.Name)).RequireAuthorization();
+        app.MapGet("/attribute", [Microsoft.AspNetCore.Authorization.Authorize] (HttpContext context) => Results.Text("attribute " + context.User.Identity!.Name));
+        app.MapGet("/admin", (HttpContext context) => Results.Text("admin " + context.User.IsInRole("admin")))
+            .RequireAuthorization(policy => policy.RequireRole("admin"));
+        app.MapGet("/session-twice", async (HttpContext context, Auth0TokenService tokens) =>
+        {
+            var first = await context.GetAuth0SessionAsync();
+            var second = await context.GetAuth0SessionAsync();
+            var token = await tokens.GetAccessTokenAsync(context);
+            return Results.Text($"{first?.User.Sub}|{ReferenceEquals(first, second)}|{token.Token.Length > 0}|{context.User.Identity?.IsAuthenticated}");
+        }).RequireAuth0Session();
         app.MapGet("/connection/{name}", async (string name, string? hint, string? subject, Auth0TokenService tokens, HttpContext context) =>
         {
             try
