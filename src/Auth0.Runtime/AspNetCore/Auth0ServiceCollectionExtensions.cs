@@ -109,7 +109,7 @@ internal sealed partial class Auth0StartupValidation(IServiceProvider services, 
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "DPoP is on without AUTH0_DPOP_PRIVATE_KEY: a key was generated for this process, so tokens bound to it stop working after a restart and are not usable by other instances. Set AUTH0_DPOP_PRIVATE_KEY and AUTH0_DPOP_PUBLIC_KEY (DPoPKeyPair.GeneratePem() makes a pair).")]
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "DPoP is on without AUTH0_DPOP_PRIVATE_KEY: a key was generated for this process, so tokens bound to it stop working after a restart and are not usable by other instances. Set AUTH0_DPOP_PRIVATE_KEY and AUTH0_DPOP_PUBLIC_KEY (DPoPKeyPair.GeneratePem() makes a pair).")]
     private static partial void LogGeneratedDPoPKey(ILogger logger);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Critical, Message = "{Message}")]
