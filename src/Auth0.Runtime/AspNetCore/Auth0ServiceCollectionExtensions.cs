@@ -26,14 +26,30 @@ public static class Auth0ServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(routes);
 
         services.TryAddSingleton(TimeProvider.System);
+        // Read once at start-up and never reloaded: a changed secret, client or domain would break every session.
+        services.AddSingleton<Auth0BindErrors>();
+        services.AddOptions<Auth0Options>()
+            .Configure<Auth0BindErrors>((options, bindErrors) =>
+            {
+                foreach (var api in apis) options.Apis.Add(api);
+                Auth0ConfigurationBinder.Bind(configuration, options, bindErrors.Errors);
+                configure?.Invoke(options);
+            })
+            .ValidateOnStart();
+        services.AddSingleton(sp => new Auth0OptionsValidator(routes, sp.GetRequiredService<Auth0BindErrors>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Auth0Options>>(sp => sp.GetRequiredService<Auth0OptionsValidator>());
         services.AddSingleton(sp =>
         {
-            var options = new Auth0Options();
-            var errors = new List<string>();
-            foreach (var api in apis) options.Apis.Add(api);
-            Auth0ConfigurationBinder.Bind(configuration, options, errors);
-            configure?.Invoke(options);
-            return Auth0Settings.Create(options, routes, errors, sp.GetRequiredService<TimeProvider>());
+            Auth0Options options;
+            try
+            {
+                options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Auth0Options>>().Value;
+            }
+            catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+            {
+                throw new Auth0ConfigurationException(ex.Failures.ToArray());
+            }
+            return sp.GetRequiredService<Auth0OptionsValidator>().Build(options);
         });
         services.AddSingleton(sp => sp.GetRequiredService<Auth0Settings>().Options);
         services.AddSingleton<Auth0HttpClient>();

@@ -1,5 +1,6 @@
 using Auth0.Minimal.AspNetCore;
 using Auth0.Minimal.Configuration;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -53,6 +54,35 @@ public class ConfigurationTests
         Assert.Equal("https://section.auth0.com/", settings.Issuer);
         Assert.Equal("env-client", settings.ClientId);
         Assert.False(settings.SecureCookies);
+    }
+
+    [Fact]
+    public async Task A_bad_configuration_stops_the_host_at_start_through_the_options_pipeline()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        var values = Valid();
+        values["AUTH0_SECRET"] = "short";
+        values["AUTH0_DOMAIN"] = null;
+        builder.Configuration.AddInMemoryCollection(values);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddAuth0Core(builder.Configuration, new Auth0Routes());
+        await using var app = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(ex.Failures, f => f.StartsWith("AUTH0_SECRET", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.StartsWith("AUTH0_DOMAIN", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_options_are_also_served_as_IOptions_and_are_the_ones_the_runtime_uses()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Valid()).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddAuth0Core(configuration, new Auth0Routes(), o => o.Audience = "https://orders.example.com");
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Auth0Options>>().Value;
+        Assert.Equal("https://orders.example.com", options.Audience);
+        Assert.Same(options, provider.GetRequiredService<Auth0Settings>().Options);
     }
 
     [Fact]
