@@ -42,9 +42,11 @@ app.MapGet("/", (HttpContext context) =>
         : $"<p>Signed in as <strong id=\"user-name\">{WebUtility.HtmlEncode(user.Name ?? user.Sub)}</strong></p>"
           + "<p><a href=\"/api/me\">/api/me</a> · <a href=\"/api/orders\">/api/orders</a> · <a href=\"/auth/profile\">/auth/profile</a> · <a href=\"/auth/access-token\">/auth/access-token</a></p>"
           + "<p><a href=\"/auth/connect?connection=github&amp;returnTo=%2F%3Fconnected%3Dgithub\">Connect a GitHub account</a></p>"
-          + "<p><a href=\"/auth/logout\">Log out</a></p>";
+          + "<p><a href=\"/app\">The same from script</a> · <a href=\"/auth/logout\">Log out</a></p>";
     return Results.Content($"<!doctype html><html><head><meta charset=\"utf-8\"><title>Auth0.Minimal sample</title></head><body><h1>Auth0.Minimal sample</h1>{body}</body></html>", "text/html; charset=utf-8");
 });
+
+app.MapBrowserPages();
 
 app.MapGet("/api/me", (HttpContext context) =>
         Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User))
