@@ -28,6 +28,7 @@ internal sealed partial class Auth0RequestState
     private bool _committed;
     private bool _flushRegistered;
     private SessionStoreUnavailableException? _loadError;
+    private long? _cookieExpiresAt;
 
     private enum SessionChange { None, Write, Delete }
 
@@ -81,7 +82,7 @@ internal sealed partial class Auth0RequestState
         bool hadCookies;
         if (_store is null)
         {
-            session = _cookies.Read(request, out hadCookies);
+            session = _cookies.Read(request, out hadCookies, out _cookieExpiresAt);
         }
         else
         {
@@ -133,8 +134,25 @@ internal sealed partial class Auth0RequestState
         if (_session is null || _change != SessionChange.None || !_settings.Options.Session.Rolling) return;
         // The Auth0 routes decide themselves whether they write (the access-token route only when tokens changed).
         if (_settings.IsAuth0Route(_context.Request.Path)) return;
-        MarkDirty(SessionChange.Write);
         NoCache = true;
+        if (RolledRecently())
+        {
+            EnsureFlush(); // the no-cache headers still go out
+            return;
+        }
+        MarkDirty(SessionChange.Write);
+    }
+
+    // A cookie re-issued moments ago would move its expiry by almost nothing, at the price of an encryption and a
+    // Set-Cookie on every request: skip it while the expiry would move by less than a tenth of the inactivity
+    // period (at most a minute). Cookie sessions only; a store session's id cookie carries no such expiry here.
+    private bool RolledRecently()
+    {
+        if (_store is not null || _cookieExpiresAt is not { } current || _session is null) return false;
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var next = now + _cookies.MaxAgeSeconds(_session, now);
+        var threshold = Math.Min(60, (long)_settings.Options.Session.InactivityDuration.TotalSeconds / 10);
+        return next - current < threshold;
     }
 
     public void Delete()

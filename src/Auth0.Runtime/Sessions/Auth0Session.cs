@@ -44,6 +44,20 @@ public sealed class Auth0Session
     }
 
     public bool RemoveField(string name) => Extra?.Remove(name) == true;
+
+    /// <summary>
+    /// An independent copy: changing it (or its token sets) never changes this one. Claim and field values are shared,
+    /// which is safe because a <see cref="JsonElement"/> is immutable.
+    /// </summary>
+    internal Auth0Session Clone() => new()
+    {
+        User = new Auth0User(new Dictionary<string, JsonElement>(User.Claims, StringComparer.Ordinal)),
+        TokenSet = TokenSet.Clone(),
+        AccessTokens = AccessTokens?.Where(t => t is not null).Select(t => t.Clone()).ToList(),
+        Internal = Internal.Copy(),
+        ConnectionTokenSets = ConnectionTokenSets?.Where(t => t is not null).Select(t => t.Clone()).ToList(),
+        Extra = Extra is null ? null : new(Extra, StringComparer.Ordinal),
+    };
 }
 
 public sealed class TokenSet
@@ -58,6 +72,13 @@ public sealed class TokenSet
     [JsonPropertyName("audience")] public string? Audience { get; set; }
     [JsonPropertyName("token_type")] public string? TokenType { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    internal TokenSet Clone()
+    {
+        var copy = (TokenSet)MemberwiseClone();
+        copy.Extra = Extra is null ? null : new(Extra);
+        return copy;
+    }
 }
 
 public sealed class AccessTokenSet
@@ -69,6 +90,13 @@ public sealed class AccessTokenSet
     [JsonPropertyName("expiresAt"), JsonConverter(typeof(EpochSecondsConverter))] public long? ExpiresAt { get; set; }
     [JsonPropertyName("token_type")] public string? TokenType { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    internal AccessTokenSet Clone()
+    {
+        var copy = (AccessTokenSet)MemberwiseClone();
+        copy.Extra = Extra is null ? null : new(Extra);
+        return copy;
+    }
 }
 
 public sealed class ConnectionTokenSet
@@ -79,6 +107,13 @@ public sealed class ConnectionTokenSet
     [JsonPropertyName("connection")] public string? Connection { get; set; }
     [JsonPropertyName("loginHint")] public string? LoginHint { get; set; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    internal ConnectionTokenSet Clone()
+    {
+        var copy = (ConnectionTokenSet)MemberwiseClone();
+        copy.Extra = Extra is null ? null : new(Extra);
+        return copy;
+    }
 }
 
 public sealed class SessionInternal

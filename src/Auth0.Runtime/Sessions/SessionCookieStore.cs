@@ -26,8 +26,12 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     /// Reads the session from the request. When the browser sends several cookies of the same name (for example one
     /// injected by a sibling domain), the first that decrypts wins.
     /// </summary>
-    public Auth0Session? Read(HttpRequest request, out bool hadSessionCookies)
+    public Auth0Session? Read(HttpRequest request, out bool hadSessionCookies) => Read(request, out hadSessionCookies, out _);
+
+    /// <summary>As <see cref="Read(HttpRequest, out bool)"/>, also giving the session cookie's expiry (null when unknown).</summary>
+    public Auth0Session? Read(HttpRequest request, out bool hadSessionCookies, out long? cookieExpiresAt)
     {
+        cookieExpiresAt = null;
         var cookies = request.Cookies;
         hadSessionCookies = HasAnySessionCookie(cookies);
         if (!hadSessionCookies) return null;
@@ -36,10 +40,10 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             foreach (var candidate in RawValues(request, CookieName))
             {
                 if (candidate.Length == 0) continue;
-                if (Decode(candidate) is { } session) return session;
+                if (Decode(candidate, out cookieExpiresAt) is { } session) return session;
             }
         }
-        return Decode(ReadChunks(cookies));
+        return Decode(ReadChunks(cookies), out cookieExpiresAt);
     }
 
     /// <summary>The raw (reassembled) cookie value, or null when there is none or the chunks are incomplete.</summary>
@@ -67,17 +71,37 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     /// Decrypts a session cookie. Expiry is exact here (the cookie's exp already is the inactivity deadline), and the
     /// absolute lifetime counts from login however often the session was rolled.
     /// </summary>
-    public Auth0Session? Decode(string? raw)
+    public Auth0Session? Decode(string? raw) => Decode(raw, out _);
+
+    /// <summary>As <see cref="Decode(string?)"/>, also giving the cookie's own expiry (null when unknown).</summary>
+    public Auth0Session? Decode(string? raw, out long? cookieExpiresAt)
     {
+        cookieExpiresAt = null;
+        if (string.IsNullOrEmpty(raw)) return null;
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         // Both formats are always readable, so switching the option logs nobody out.
         if (Crypto.CompactSessionFormat.IsCompact(raw))
-            return _compact.Open(raw!, now) is { } compact && IsWithinLifetime(compact) ? compact : null;
+            return _compact.Open(raw, now) is { } compact && IsWithinLifetime(compact) ? compact : null;
+
+        // A browser sends the same cookie on every request until it changes: decrypt it once, then hand out copies.
+        if (_verified.TryGet(raw, now, out var cached, out var expiresAt))
+        {
+            cookieExpiresAt = expiresAt;
+            return IsWithinLifetime(cached) ? cached : null;
+        }
         var plaintext = settings.Crypto.Decrypt(raw, now, toleranceSeconds: 0);
         if (plaintext is null) return null;
-        var session = Deserialize(plaintext);
-        return session is not null && IsWithinLifetime(session) ? session : null;
+        var session = Deserialize(plaintext, out var exp);
+        if (session is null || !IsWithinLifetime(session)) return null;
+        if (exp is { } known)
+        {
+            cookieExpiresAt = known;
+            _verified.Add(raw, session, known);
+        }
+        return session;
     }
+
+    private readonly VerifiedSessionCache _verified = new();
 
     public bool IsWithinLifetime(Auth0Session session)
     {
@@ -129,13 +153,17 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         foreach (var name in ChunkNames(requestCookies).Take(MaxDeletions)) jar.Delete(cookie, name, nowOffset);
     }
 
-    internal static Auth0Session? Deserialize(byte[] plaintext)
+    internal static Auth0Session? Deserialize(byte[] plaintext) => Deserialize(plaintext, out _);
+
+    internal static Auth0Session? Deserialize(byte[] plaintext, out long? expiresAt)
     {
+        expiresAt = null;
         try
         {
             var session = JsonSerializer.Deserialize(plaintext, Auth0JsonContext.Default.Auth0Session);
             if (session?.User is null || session.TokenSet is null || session.Internal is null) return null;
-            session.Extra?.Remove("exp");
+            if (session.Extra is not null && session.Extra.Remove("exp", out var exp) && exp.ValueKind == JsonValueKind.Number && exp.TryGetInt64(out var seconds))
+                expiresAt = seconds;
             if (session.Extra is { Count: 0 }) session.Extra = null;
             // Strings that cannot become .NET strings (lone surrogates, bad UTF-8) would throw later, on use.
             EnsureReadable(session.User.Claims);

@@ -76,6 +76,27 @@ public class SessionFeatureTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task A_cookie_issued_moments_ago_is_not_issued_again_but_the_response_is_still_not_cached()
+    {
+        var clock = new FakeTime();
+        await using var app = await TestApp.StartAsync(idp, services: s => s.AddSingleton<TimeProvider>(clock));
+        using var browser = new TestBrowser();
+        await browser.LoginAsync(app);
+        var cookies = CookieHeader(browser, app);
+
+        clock.Advance(TimeSpan.FromSeconds(30));
+        var soon = await GetWithCookies(app, "/api/me", cookies);
+        Assert.Equal(HttpStatusCode.OK, soon.StatusCode);
+        Assert.False(soon.Headers.Contains("Set-Cookie"));
+        Assert.Contains("no-store", soon.Headers.CacheControl!.ToString());
+
+        // Past a minute (a tenth of the day-long inactivity period caps at 60 s) the cookie rolls again.
+        clock.Advance(TimeSpan.FromSeconds(31));
+        var later = await GetWithCookies(app, "/api/me", cookies);
+        Assert.Contains(later.Headers.GetValues("Set-Cookie"), h => h.StartsWith("__session=", StringComparison.Ordinal) && h.Contains("Max-Age=86400"));
+    }
+
+    [Fact]
     public async Task Logout_expires_every_chunk_with_the_domain_and_path_they_were_set_with()
     {
         await using var app = await TestApp.StartAsync(idp, v => { v["AUTH0_COOKIE_DOMAIN"] = "app.example.test"; v["AUTH0_COOKIE_PATH"] = "/"; });

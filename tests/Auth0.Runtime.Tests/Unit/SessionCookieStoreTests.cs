@@ -79,4 +79,34 @@ public class SessionCookieStoreTests
             if (deleted) jar.Delete(settings, name, DateTimeOffset.UtcNow); else jar.Set(settings, name, value, 100, DateTimeOffset.UtcNow);
         return jar;
     }
+
+    [Fact]
+    public void A_cookie_read_again_is_served_from_the_verified_cache_as_an_independent_copy_until_it_expires()
+    {
+        var clock = new FakeTime();
+        var store = TestSessions.Store(Secret, clock);
+        var jar = new ResponseCookieJar();
+        store.Write(TestSessions.Session(), new TestCookies(), jar);
+        var raw = TestCookies.FromJar(jar)["__session"];
+
+        var first = store.Decode(raw, out var firstExpiry)!;
+        var second = store.Decode(raw, out var secondExpiry)!;
+        Assert.NotSame(first, second);
+        Assert.NotNull(firstExpiry);
+        Assert.Equal(firstExpiry, secondExpiry);
+
+        // A request that changes its copy changes nobody else's.
+        first.TokenSet.AccessToken = "changed";
+        first.User.Claims.Remove("name");
+        first.SetField("extra", System.Text.Json.JsonDocument.Parse("1").RootElement);
+        var third = store.Decode(raw)!;
+        Assert.Equal("at", third.TokenSet.AccessToken);
+        Assert.Equal("Alice Example", third.User.Name);
+        Assert.Null(third.GetField("extra"));
+
+        // A tampered value is never a hit, and an expired cookie is not served from the cache.
+        Assert.Null(store.Decode(raw[..^2] + (raw[^2] == 'A' ? "B" : "A") + raw[^1]));
+        clock.Advance(TimeSpan.FromDays(2));
+        Assert.Null(store.Decode(raw));
+    }
 }
