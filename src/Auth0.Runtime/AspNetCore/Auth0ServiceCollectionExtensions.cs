@@ -11,6 +11,7 @@ namespace Auth0.Minimal.AspNetCore;
 
 public static class Auth0ServiceCollectionExtensions
 {
+#pragma warning disable RS0026 // two shipped overloads, both ending in an optional callback
     /// <summary>Registers the Auth0 runtime. Called by the generated <c>AddAuth0Generated</c>.</summary>
     /// <exception cref="Auth0ConfigurationException">Settings are missing or invalid (thrown when the app starts).</exception>
     public static IServiceCollection AddAuth0Core(this IServiceCollection services, IConfiguration configuration,
@@ -20,6 +21,7 @@ public static class Auth0ServiceCollectionExtensions
     /// <summary>Registers the Auth0 runtime with the APIs declared by <see cref="Auth0ApiAttribute"/>.</summary>
     public static IServiceCollection AddAuth0Core(this IServiceCollection services, IConfiguration configuration,
         Auth0Routes routes, IReadOnlyList<Auth0ApiDefinition> apis, Action<Auth0Options>? configure = null)
+#pragma warning restore RS0026
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);

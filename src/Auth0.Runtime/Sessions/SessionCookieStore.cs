@@ -146,12 +146,14 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     public void WriteSessionId(string id, long maxAge, IRequestCookieCollection requestCookies, ResponseCookieJar jar)
     {
         var nowOffset = time.GetUtcNow();
-        var payload = System.Text.Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\"}");
-        var value = settings.Crypto.Encrypt(payload, nowOffset.ToUnixTimeSeconds() + maxAge);
+        var value = settings.Crypto.Encrypt(SessionIdPayload(id), nowOffset.ToUnixTimeSeconds() + maxAge);
         var cookie = settings.SessionCookie;
         jar.Set(cookie, CookieName, value, maxAge, nowOffset);
         foreach (var name in ChunkNames(requestCookies).Take(MaxDeletions)) jar.Delete(cookie, name, nowOffset);
     }
+
+    /// <summary>The plaintext of a stored session's cookie.</summary>
+    internal static byte[] SessionIdPayload(string id) => System.Text.Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\"}");
 
     internal static Auth0Session? Deserialize(byte[] plaintext) => Deserialize(plaintext, out _);
 

@@ -8,8 +8,10 @@ public interface IAuth0ApiTokenClient
     string ApiName { get; }
     string Audience { get; }
     string? Scope { get; }
+#pragma warning disable RS0026 // the usual optional CancellationToken on each overload
     Task<AccessTokenResult> GetAccessTokenAsync(CancellationToken cancellationToken = default);
     Task<AccessTokenResult> GetAccessTokenAsync(bool forceRefresh, CancellationToken cancellationToken = default);
+#pragma warning restore RS0026
 }
 
 /// <summary>
@@ -23,10 +25,12 @@ public abstract class Auth0ApiTokenClient(IHttpContextAccessor httpContextAccess
     public string Audience { get; } = audience;
     public string? Scope { get; } = scope;
 
+#pragma warning disable RS0026 // the usual optional CancellationToken on each overload
     public Task<AccessTokenResult> GetAccessTokenAsync(CancellationToken cancellationToken = default) =>
         GetAccessTokenAsync(false, cancellationToken);
 
     public Task<AccessTokenResult> GetAccessTokenAsync(bool forceRefresh, CancellationToken cancellationToken = default)
+#pragma warning restore RS0026
     {
         var context = httpContextAccessor.HttpContext
             ?? throw new InvalidOperationException($"The {ApiName} API token client needs the current HTTP request: call it while handling a request.");

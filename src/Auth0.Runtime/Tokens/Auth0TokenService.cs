@@ -36,6 +36,7 @@ public sealed partial class Auth0TokenService
         _logger = logger;
     }
 
+#pragma warning disable RS0026 // the usual optional CancellationToken on each overload
     public Task<AccessTokenResult> GetAccessTokenAsync(HttpContext context, CancellationToken ct = default) =>
         GetAccessTokenAsync(context, null, ct);
 
@@ -43,6 +44,7 @@ public sealed partial class Auth0TokenService
     /// <c>missing_session</c>, <c>missing_refresh_token</c>, <c>failed_to_refresh_token</c> or <c>session_expired</c>.
     /// </exception>
     public async Task<AccessTokenResult> GetAccessTokenAsync(HttpContext context, AccessTokenOptions? options, CancellationToken ct = default)
+#pragma warning restore RS0026
     {
         ArgumentNullException.ThrowIfNull(context);
         options ??= new AccessTokenOptions();

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Auth0.Minimal.Crypto;
-using Auth0.Minimal.Json;
 
 namespace Auth0.Minimal.Testing;
 
@@ -19,8 +17,7 @@ public static class Auth0TestSessions
         var now = (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeSeconds();
         if (session.Internal is null || (session.Internal.Sid is null && session.Internal.CreatedAt is null))
             session.Internal = new SessionInternal { Sid = "auth0-sid", CreatedAt = now };
-        var json = JsonSerializer.SerializeToUtf8Bytes(session, Auth0JsonContext.Default.Auth0Session);
-        return new CookieCrypto(secret).Encrypt(json, now + (long)(lifetime ?? TimeSpan.FromHours(1)).TotalSeconds);
+        return TestSessionSeam.EncryptSession(session, secret, now + (long)(lifetime ?? TimeSpan.FromHours(1)).TotalSeconds);
     }
 
     /// <summary>
@@ -32,26 +29,25 @@ public static class Auth0TestSessions
     {
         ArgumentNullException.ThrowIfNull(appServices);
         ArgumentNullException.ThrowIfNull(session);
-        var settings = (Configuration.Auth0Settings?)appServices.GetService(typeof(Configuration.Auth0Settings))
+        var (secret, lifetime) = TestSessionSeam.AppSettings(appServices)
             ?? throw new InvalidOperationException("The services are not an app that called AddAuth0Generated.");
         var time = (TimeProvider?)appServices.GetService(typeof(TimeProvider)) ?? TimeProvider.System;
         var now = time.GetUtcNow();
         if (session.Internal is null || (session.Internal.Sid is null && session.Internal.CreatedAt is null))
             session.Internal = new SessionInternal { Sid = "auth0-sid", CreatedAt = now.ToUnixTimeSeconds() };
         if (appServices.GetService(typeof(ISessionStore)) is not ISessionStore store)
-            return GenerateSessionCookie(session, settings.Options.Secret!, time: time);
+            return GenerateSessionCookie(session, secret, time: time);
         var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        var lifetime = settings.Options.Session.InactivityDuration;
         await store.SetAsync(id, session, now + lifetime, cancellationToken).ConfigureAwait(false);
-        return settings.Crypto.Encrypt(System.Text.Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\"}"), now.ToUnixTimeSeconds() + (long)lifetime.TotalSeconds);
+        return TestSessionSeam.EncryptStoredSessionId(appServices, id, now.ToUnixTimeSeconds() + (long)lifetime.TotalSeconds);
     }
 
     /// <summary>A session for <paramref name="sub"/> with the given claims, ready for <see cref="GenerateSessionCookie"/>.</summary>
     public static Auth0Session CreateSession(string sub, string? name = null, string? email = null, string? accessToken = "test-access-token")
     {
-        var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal) { ["sub"] = JsonSerializer.SerializeToElement(sub, Auth0JsonContext.Default.String) };
-        if (name is not null) claims["name"] = JsonSerializer.SerializeToElement(name, Auth0JsonContext.Default.String);
-        if (email is not null) claims["email"] = JsonSerializer.SerializeToElement(email, Auth0JsonContext.Default.String);
+        var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal) { ["sub"] = TestSessionSeam.StringClaim(sub) };
+        if (name is not null) claims["name"] = TestSessionSeam.StringClaim(name);
+        if (email is not null) claims["email"] = TestSessionSeam.StringClaim(email);
         return new Auth0Session
         {
             User = new Auth0User(claims),

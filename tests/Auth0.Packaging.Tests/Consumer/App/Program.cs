@@ -1,0 +1,11 @@
+using Auth0.Minimal;
+using PackagedApp;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Services.AddAuth0Generated(builder.Configuration);
+var app = builder.Build();
+app.MapAuth0Generated();
+app.MapGet("/api/orders-token", async (IOrdersApiTokenClient orders, CancellationToken ct) =>
+        Results.Text((await orders.GetAccessTokenAsync(ct)).Token))
+   .RequireAuth0Session();
+app.Run();
