@@ -10,7 +10,7 @@ namespace Auth0.Minimal.Protocol;
 /// Auth0's My Account API (<c>/me/v1/connected-accounts/*</c> on the tenant's origin), called with the user's own
 /// token for the <c>&lt;issuer&gt;me/</c> audience, as Bearer or DPoP.
 /// </summary>
-internal sealed class MyAccountClient(Auth0Settings settings, Auth0HttpClient http)
+internal sealed class MyAccountClient(Auth0Settings settings, Auth0HttpClient http, Diagnostics.Auth0Telemetry telemetry)
 {
     public const string CreateScope = "create:me:connected_accounts";
     public const string ReadScope = "read:me:connected_accounts";
@@ -49,7 +49,7 @@ internal sealed class MyAccountClient(Auth0Settings settings, Auth0HttpClient ht
     {
         var uri = new Uri(Origin, BasePath + relative);
         using var request = new HttpRequestMessage(method, uri) { Content = content };
-        var handler = new Auth0ApiHttpHandler("My Account", (force, token) => tokens(force, token), Origin, settings.DPoP, settings.NonceRetryDelay);
+        var handler = new Auth0ApiHttpHandler("My Account", (force, token) => tokens(force, token), Origin, settings.DPoP, settings.NonceRetryDelay, telemetry);
         var (status, body, _) = await http.SendThroughAsync(handler, request, ct).ConfigureAwait(false);
         if (status is < 200 or > 299) return new(status, null, ReadProblem(body, status));
         if (type is null || body.Length == 0) return new(status, null, null);

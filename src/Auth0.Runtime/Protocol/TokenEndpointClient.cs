@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Auth0.Minimal.Configuration;
+using Auth0.Minimal.Diagnostics;
 using Auth0.Minimal.Json;
 
 namespace Auth0.Minimal.Protocol;
 
 /// <summary>POSTs to the token endpoint with client_secret_post, as Auth0 expects.</summary>
-internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCache metadata, Auth0HttpClient http)
+internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCache metadata, Auth0HttpClient http, Auth0Telemetry telemetry)
 {
     public Task<TokenEndpointResponse> ExchangeCodeAsync(string code, string codeVerifier, CancellationToken ct) =>
         PostAsync(
@@ -40,6 +41,7 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
         if (settings.DPoP is not null && IsNonceError(status, response))
         {
             // Exactly one retry, with the nonce the server just handed out.
+            telemetry.TokenEndpointNonceRetried();
             await Task.Delay(settings.NonceRetryDelay(), cts.Token).ConfigureAwait(false);
             (status, body, response, _) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
         }
