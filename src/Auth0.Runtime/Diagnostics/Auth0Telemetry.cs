@@ -1,14 +1,22 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 
 namespace Auth0.Minimal.Diagnostics;
 
 /// <summary>
-/// The runtime's meter, named <c>Auth0.Minimal</c>. Tag values are outcome codes, or names chosen by the SDK or the
-/// app's own configuration: never a token, code, secret, cookie value or user id.
+/// The runtime's meter and activity source, both named <c>Auth0.Minimal</c>. Tag values are outcome codes, or names
+/// chosen by the SDK or the app's own configuration: never a token, code, secret, cookie value or user id.
 /// </summary>
 internal sealed class Auth0Telemetry
 {
     public const string Name = "Auth0.Minimal";
+
+    /// <summary>
+    /// Activities around every call to the identity provider. Static because ActivitySource has no factory: listeners
+    /// pick it by name, and the server address and port tell the providers of several apps apart.
+    /// </summary>
+    public static readonly ActivitySource Source = new(Name);
 
     internal const string Success = "success";
     internal const string Other = "other";
@@ -104,4 +112,43 @@ internal sealed class Auth0Telemetry
             or Auth0ErrorCodes.DiscoveryError or DPoPException.ConfigurationError => error,
         _ => Other,
     };
+
+    /// <summary>
+    /// Starts the client activity of one call to the identity provider, named <paramref name="operation"/> (an
+    /// <see cref="Protocol.IdpOperation"/>), or returns null when nobody listens. <paramref name="urlPath"/> replaces a
+    /// path that holds an identifier (a route template).
+    /// </summary>
+    public static Activity? StartIdpCall(string operation, HttpRequestMessage request, string? urlPath = null)
+    {
+        var activity = Source.StartActivity(operation, ActivityKind.Client);
+        if (activity is null || !activity.IsAllDataRequested) return activity;
+        activity.SetTag("http.request.method", request.Method.Method);
+        if (request.RequestUri is { IsAbsoluteUri: true } uri)
+        {
+            activity.SetTag("server.address", uri.Host);
+            activity.SetTag("server.port", uri.Port);
+            // AbsolutePath never includes the query, which may carry a code or a state.
+            activity.SetTag("url.path", urlPath ?? uri.AbsolutePath);
+        }
+        return activity;
+    }
+
+    /// <summary>Records the provider's answer; 4xx and 5xx mark the activity as failed, as for any HTTP client span.</summary>
+    public static void IdpCallAnswered(Activity? activity, int status)
+    {
+        if (activity is null) return;
+        if (activity.IsAllDataRequested) activity.SetTag("http.response.status_code", status);
+        if (status < 400) return;
+        if (activity.IsAllDataRequested) activity.SetTag("error.type", status.ToString(CultureInfo.InvariantCulture));
+        activity.SetStatus(ActivityStatusCode.Error);
+    }
+
+    /// <summary>Records a call that got no usable answer. Only the exception's type: its message may quote a URL.</summary>
+    public static void IdpCallFailed(Activity? activity, Exception exception)
+    {
+        if (activity is null) return;
+        var type = exception.GetType();
+        if (activity.IsAllDataRequested) activity.SetTag("error.type", type.FullName);
+        activity.SetStatus(ActivityStatusCode.Error, type.Name);
+    }
 }
