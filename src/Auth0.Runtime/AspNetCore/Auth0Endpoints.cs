@@ -27,6 +27,7 @@ internal sealed partial class Auth0Endpoints(
     IServiceProvider services,
     Auth0TokenService tokenService,
     TimeProvider time,
+    Diagnostics.Auth0Telemetry telemetry,
     ILogger<Auth0Endpoints> logger)
 {
     private const int MaxConnectCodeLength = 2048;
@@ -307,10 +308,12 @@ internal sealed partial class Auth0Endpoints(
         {
             LogStoreFailed(logger, ex.GetType().Name);
             requestState.Delete();
+            telemetry.LoginHandled("session_store_unavailable");
             await PlainResponses.TextAsync(context, 503, "The session could not be saved. Try again.", "session_store_unavailable");
             return;
         }
         LogLoggedIn(logger);
+        telemetry.LoginHandled(Diagnostics.Auth0Telemetry.Success);
         if (custom is not null)
         {
             await custom.ExecuteAsync(context);
@@ -480,6 +483,7 @@ internal sealed partial class Auth0Endpoints(
         try { doc = await metadata.GetAsync(context.RequestAborted); }
         catch (Auth0Exception ex)
         {
+            telemetry.LogoutHandled(Auth0ErrorCodes.DiscoveryError);
             await PlainResponses.TextAsync(context, 502, "An error occurred while trying to initiate the logout request.", ex.Code);
             return;
         }
@@ -503,6 +507,7 @@ internal sealed partial class Auth0Endpoints(
         {
             if (string.IsNullOrEmpty(doc.EndSessionEndpoint))
             {
+                telemetry.LogoutHandled("end_session_unsupported");
                 await PlainResponses.TextAsync(context, 502, "OIDC RP-Initiated Logout is not supported by the authorization server. Enable it or use a different logout strategy.");
                 return;
             }
@@ -522,6 +527,7 @@ internal sealed partial class Auth0Endpoints(
         if (federated) url.Append("federated=&");
         url.Length--;
         LogLoggedOut(logger);
+        telemetry.LogoutHandled(Diagnostics.Auth0Telemetry.Success);
         PlainResponses.Redirect(context, url.ToString());
     }
 
@@ -681,6 +687,8 @@ internal sealed partial class Auth0Endpoints(
         Auth0Exception? error = null, string? responseType = null)
     {
         LogCallbackFailed(logger, code);
+        // A connect callback is no login; codes here are the SDK's own, so the tag stays small.
+        if (responseType != Auth0ConnectedAccounts.ConnectResponseType) telemetry.LoginHandled(code);
         if (settings.Options.OnCallback is { } hook)
         {
             var result = await hook(new Auth0CallbackContext

@@ -40,6 +40,9 @@ public static class Auth0ServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton(sp => new Auth0OptionsValidator(routes, sp.GetRequiredService<Auth0BindErrors>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Auth0Options>>(sp => sp.GetRequiredService<Auth0OptionsValidator>());
+        // A plain ServiceCollection has no IMeterFactory; the web hosts already add one, and this adds nothing twice.
+        services.AddMetrics();
+        services.AddSingleton<Diagnostics.Auth0Telemetry>();
         services.AddSingleton(sp =>
         {
             Auth0Options options;
@@ -65,12 +68,12 @@ public static class Auth0ServiceCollectionExtensions
         services.AddSingleton(sp => new Auth0TokenService(
             sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TokenEndpointClient>(), sp.GetRequiredService<IdTokenValidator>(),
             sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Auth0TokenService>>(),
-            sp.GetRequiredService<SessionFinalizer>()));
+            sp.GetRequiredService<SessionFinalizer>(), sp.GetRequiredService<Diagnostics.Auth0Telemetry>()));
         services.AddSingleton<SessionFinalizer>();
         services.AddSingleton(sp => new Auth0BackchannelAuthentication(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<OidcMetadataCache>(),
             sp.GetRequiredService<TokenEndpointClient>(), sp.GetRequiredService<IdTokenValidator>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new Http.Auth0FetcherFactory(sp.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>(),
-            sp.GetRequiredService<Auth0TokenService>(), sp.GetRequiredService<Auth0Settings>()));
+            sp.GetRequiredService<Auth0TokenService>(), sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<Diagnostics.Auth0Telemetry>()));
         services.AddSingleton(sp => new LogoutTokenValidator(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<OidcMetadataCache>(),
             sp.GetRequiredService<JwksCache>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<Microsoft.Extensions.Caching.Distributed.IDistributedCache>()));
         services.AddSingleton(sp => new LogoutRegistry(sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>(),

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Auth0.Minimal.DPoP;
+using Auth0.Minimal.Diagnostics;
 
 namespace Auth0.Minimal.Http;
 
@@ -19,20 +20,22 @@ public sealed class Auth0ApiHttpHandler : DelegatingHandler
     private readonly string _apiName;
     private readonly DPoPProofFactory? _dpop;
     private readonly Func<TimeSpan> _retryDelay;
+    private readonly Auth0Telemetry? _telemetry;
 
     public Auth0ApiHttpHandler(IAuth0ApiTokenClient tokens, Uri baseAddress)
-        : this(tokens.ApiName, (force, ct) => tokens.GetAccessTokenAsync(force, ct), baseAddress, null, static () => TimeSpan.Zero)
+        : this(tokens.ApiName, (force, ct) => tokens.GetAccessTokenAsync(force, ct), baseAddress, null, static () => TimeSpan.Zero, null)
     {
     }
 
     internal Auth0ApiHttpHandler(string apiName, Func<bool, CancellationToken, Task<AccessTokenResult>> tokens, Uri baseAddress,
-        DPoPProofFactory? dpop, Func<TimeSpan> retryDelay)
+        DPoPProofFactory? dpop, Func<TimeSpan> retryDelay, Auth0Telemetry? telemetry)
     {
         _apiName = apiName;
         _tokens = tokens;
         _baseAddress = baseAddress;
         _dpop = dpop;
         _retryDelay = retryDelay;
+        _telemetry = telemetry;
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -52,6 +55,7 @@ public sealed class Auth0ApiHttpHandler : DelegatingHandler
             {
                 if (nonceRetried) return response; // the second nonce failure is the caller's to see
                 nonceRetried = true;
+                _telemetry?.ApiNonceRetried(_apiName);
                 await Task.Delay(_retryDelay(), cancellationToken).ConfigureAwait(false);
             }
             else

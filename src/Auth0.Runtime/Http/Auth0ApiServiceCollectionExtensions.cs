@@ -35,7 +35,8 @@ public static class Auth0ApiServiceCollectionExtensions
             {
                 var settings = sp.GetRequiredService<Configuration.Auth0Settings>();
                 var tokens = sp.GetRequiredService<TClient>();
-                return new Auth0ApiHttpHandler(apiName, (force, ct) => tokens.GetAccessTokenAsync(force, ct), BaseAddress(sp), settings.DPoP, settings.NonceRetryDelay);
+                return new Auth0ApiHttpHandler(apiName, (force, ct) => tokens.GetAccessTokenAsync(force, ct), BaseAddress(sp), settings.DPoP, settings.NonceRetryDelay,
+                    sp.GetRequiredService<Diagnostics.Auth0Telemetry>());
             })
             // A redirect must never carry the token (or the retry after a 401) to another origin: redirects are the caller's call.
             .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });

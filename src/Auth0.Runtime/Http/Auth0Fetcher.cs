@@ -33,12 +33,14 @@ public sealed class Auth0FetcherFactory
     private readonly IHttpContextAccessor _accessor;
     private readonly Auth0TokenService _tokens;
     private readonly Auth0Settings _settings;
+    private readonly Diagnostics.Auth0Telemetry _telemetry;
 
-    internal Auth0FetcherFactory(IHttpContextAccessor accessor, Auth0TokenService tokens, Auth0Settings settings)
+    internal Auth0FetcherFactory(IHttpContextAccessor accessor, Auth0TokenService tokens, Auth0Settings settings, Diagnostics.Auth0Telemetry telemetry)
     {
         _accessor = accessor;
         _tokens = tokens;
         _settings = settings;
+        _telemetry = telemetry;
     }
 
     public HttpClient Create(Auth0FetcherOptions options)
@@ -61,7 +63,7 @@ public sealed class Auth0FetcherFactory
             }, ct);
         });
         var dpop = options.UseDPoP == false ? null : _settings.DPoP;
-        var handler = new Auth0ApiHttpHandler("fetcher", tokenSource, options.BaseAddress, dpop, _settings.NonceRetryDelay)
+        var handler = new Auth0ApiHttpHandler("fetcher", tokenSource, options.BaseAddress, dpop, _settings.NonceRetryDelay, _telemetry)
         {
             InnerHandler = options.InnerHandler ?? new KeepAliveHandler(SharedHandler),
         };

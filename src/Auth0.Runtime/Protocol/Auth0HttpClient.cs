@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Json;
+using Auth0.Minimal.Diagnostics;
 
 namespace Auth0.Minimal.Protocol;
 
@@ -12,19 +13,32 @@ internal sealed class Auth0HttpClient(IHttpClientFactory factory, IHttpMessageHa
 
     public HttpClient Create() => factory.CreateClient(ClientName);
 
-    public async Task<(int Status, byte[] Body, HttpResponseHeaders Headers)> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    /// <summary>One call to the provider, traced as an activity named <paramref name="operation"/> (an <see cref="IdpOperation"/>).</summary>
+    public async Task<(int Status, byte[] Body, HttpResponseHeaders Headers)> SendAsync(HttpRequestMessage request, string operation, CancellationToken ct)
     {
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        using var response = await Create().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        var body = await ReadCappedAsync(response.Content, ct).ConfigureAwait(false);
-        return ((int)response.StatusCode, body, response.Headers);
+        using var activity = Auth0Telemetry.StartIdpCall(operation, request);
+        try
+        {
+            using var response = await Create().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            Auth0Telemetry.IdpCallAnswered(activity, (int)response.StatusCode);
+            var body = await ReadCappedAsync(response.Content, ct).ConfigureAwait(false);
+            return ((int)response.StatusCode, body, response.Headers);
+        }
+        catch (Exception ex)
+        {
+            Auth0Telemetry.IdpCallFailed(activity, ex);
+            throw;
+        }
     }
 
     /// <summary>
     /// Sends through <paramref name="handler"/> (token and DPoP handling) in front of the named client's pooled handler,
-    /// with the same timeout and body cap as every other call to the provider.
+    /// with the same timeout and body cap as every other call to the provider. Traced like <see cref="SendAsync"/>;
+    /// <paramref name="urlPath"/>, when set, is reported instead of a path that holds an identifier.
     /// </summary>
-    public async Task<(int Status, byte[] Body, HttpResponseHeaders Headers)> SendThroughAsync(DelegatingHandler handler, HttpRequestMessage request, CancellationToken ct)
+    public async Task<(int Status, byte[] Body, HttpResponseHeaders Headers)> SendThroughAsync(DelegatingHandler handler, HttpRequestMessage request,
+        string operation, string? urlPath, CancellationToken ct)
     {
         // The factory's handlers ignore Dispose (their lifetime is pooled), so the wrapper can be disposed freely.
         handler.InnerHandler = handlers.CreateHandler(ClientName);
@@ -33,17 +47,27 @@ internal sealed class Auth0HttpClient(IHttpClientFactory factory, IHttpMessageHa
         timeout.CancelAfter(settings.Options.HttpTimeout);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.UserAgent.ParseAdd(UserAgent);
-        using var response = await invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
-        var body = await ReadCappedAsync(response.Content, timeout.Token).ConfigureAwait(false);
-        return ((int)response.StatusCode, body, response.Headers);
+        using var activity = Auth0Telemetry.StartIdpCall(operation, request, urlPath);
+        try
+        {
+            using var response = await invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            Auth0Telemetry.IdpCallAnswered(activity, (int)response.StatusCode);
+            var body = await ReadCappedAsync(response.Content, timeout.Token).ConfigureAwait(false);
+            return ((int)response.StatusCode, body, response.Headers);
+        }
+        catch (Exception ex)
+        {
+            Auth0Telemetry.IdpCallFailed(activity, ex);
+            throw;
+        }
     }
 
     internal static readonly string UserAgent = "Auth0.Minimal/" + typeof(Auth0Options).Assembly.GetName().Version?.ToString(3);
 
-    public async Task<T> GetJsonAsync<T>(string url, JsonTypeInfo<T> type, CancellationToken ct) where T : class
+    public async Task<T> GetJsonAsync<T>(string url, JsonTypeInfo<T> type, string operation, CancellationToken ct) where T : class
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        var (status, body, _) = await SendAsync(request, ct).ConfigureAwait(false);
+        var (status, body, _) = await SendAsync(request, operation, ct).ConfigureAwait(false);
         if (status is < 200 or > 299) throw new HttpRequestException($"GET {url} answered {status}.");
         return JsonSerializer.Deserialize(body, type) ?? throw new JsonException($"GET {url} returned null.");
     }

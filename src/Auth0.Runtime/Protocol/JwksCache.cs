@@ -42,7 +42,7 @@ internal sealed partial class JwksCache(Auth0Settings settings, OidcMetadataCach
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(settings.Options.HttpTimeout);
             using var request = new HttpRequestMessage(HttpMethod.Get, doc.JwksUri);
-            var (status, body, _) = await http.SendAsync(request, cts.Token).ConfigureAwait(false);
+            var (status, body, _) = await http.SendAsync(request, IdpOperation.Jwks, cts.Token).ConfigureAwait(false);
             if (status is < 200 or > 299) throw new HttpRequestException($"The JWKS endpoint answered {status}.");
             var set = new JsonWebKeySet(Encoding.UTF8.GetString(body));
             var keys = set.GetSigningKeys().ToArray();

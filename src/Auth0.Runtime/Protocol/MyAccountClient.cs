@@ -10,7 +10,7 @@ namespace Auth0.Minimal.Protocol;
 /// Auth0's My Account API (<c>/me/v1/connected-accounts/*</c> on the tenant's origin), called with the user's own
 /// token for the <c>&lt;issuer&gt;me/</c> audience, as Bearer or DPoP.
 /// </summary>
-internal sealed class MyAccountClient(Auth0Settings settings, Auth0HttpClient http)
+internal sealed class MyAccountClient(Auth0Settings settings, Auth0HttpClient http, Diagnostics.Auth0Telemetry telemetry)
 {
     public const string CreateScope = "create:me:connected_accounts";
     public const string ReadScope = "read:me:connected_accounts";
@@ -23,16 +23,16 @@ internal sealed class MyAccountClient(Auth0Settings settings, Auth0HttpClient ht
     private Uri Origin => field ??= new Uri(settings.IssuerUri.GetLeftPart(UriPartial.Authority) + "/");
 
     public Task<MyAccountResult<ConnectAccountResponse>> ConnectAsync(ConnectAccountRequest body, TokenSource tokens, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, "connect", Json(body, Auth0JsonContext.Default.ConnectAccountRequest), tokens, Auth0JsonContext.Default.ConnectAccountResponse, ct);
+        SendAsync(HttpMethod.Post, "connect", null, Json(body, Auth0JsonContext.Default.ConnectAccountRequest), tokens, Auth0JsonContext.Default.ConnectAccountResponse, ct);
 
     public Task<MyAccountResult<ConnectedAccountWire>> CompleteAsync(CompleteConnectAccountRequest body, TokenSource tokens, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, "complete", Json(body, Auth0JsonContext.Default.CompleteConnectAccountRequest), tokens, Auth0JsonContext.Default.ConnectedAccountWire, ct);
+        SendAsync(HttpMethod.Post, "complete", null, Json(body, Auth0JsonContext.Default.CompleteConnectAccountRequest), tokens, Auth0JsonContext.Default.ConnectedAccountWire, ct);
 
     public Task<MyAccountResult<ConnectedAccountsPage>> ListAsync(string? next, TokenSource tokens, CancellationToken ct) =>
-        SendAsync(HttpMethod.Get, next is null ? "accounts" : "accounts?next=" + Uri.EscapeDataString(next), null, tokens, Auth0JsonContext.Default.ConnectedAccountsPage, ct);
+        SendAsync(HttpMethod.Get, next is null ? "accounts" : "accounts?next=" + Uri.EscapeDataString(next), null, null, tokens, Auth0JsonContext.Default.ConnectedAccountsPage, ct);
 
     public Task<MyAccountResult<ConnectedAccountWire>> DeleteAsync(string id, TokenSource tokens, CancellationToken ct) =>
-        SendAsync<ConnectedAccountWire>(HttpMethod.Delete, "accounts/" + Uri.EscapeDataString(id), null, tokens, null, ct);
+        SendAsync<ConnectedAccountWire>(HttpMethod.Delete, "accounts/" + Uri.EscapeDataString(id), AccountPathTemplate, null, tokens, null, ct);
 
     /// <summary>Gets the token; <c>true</c> asks for a forced refresh after the API refused the first one.</summary>
     public delegate Task<AccessTokenResult> TokenSource(bool forceRefresh, CancellationToken ct);
@@ -44,13 +44,17 @@ internal sealed class MyAccountClient(Auth0Settings settings, Auth0HttpClient ht
         return content;
     }
 
-    private async Task<MyAccountResult<T>> SendAsync<T>(HttpMethod method, string relative, HttpContent? content, TokenSource tokens,
+    // Telemetry reports this instead of the path of one account, which holds the account's id.
+    private const string AccountPathTemplate = BasePath + "accounts/{id}";
+
+    // pathTemplate: what telemetry reports when the relative path holds an identifier.
+    private async Task<MyAccountResult<T>> SendAsync<T>(HttpMethod method, string relative, string? pathTemplate, HttpContent? content, TokenSource tokens,
         JsonTypeInfo<T>? type, CancellationToken ct) where T : class
     {
         var uri = new Uri(Origin, BasePath + relative);
         using var request = new HttpRequestMessage(method, uri) { Content = content };
-        var handler = new Auth0ApiHttpHandler("My Account", (force, token) => tokens(force, token), Origin, settings.DPoP, settings.NonceRetryDelay);
-        var (status, body, _) = await http.SendThroughAsync(handler, request, ct).ConfigureAwait(false);
+        var handler = new Auth0ApiHttpHandler("My Account", (force, token) => tokens(force, token), Origin, settings.DPoP, settings.NonceRetryDelay, telemetry);
+        var (status, body, _) = await http.SendThroughAsync(handler, request, IdpOperation.MyAccount, pathTemplate, ct).ConfigureAwait(false);
         if (status is < 200 or > 299) return new(status, null, ReadProblem(body, status));
         if (type is null || body.Length == 0) return new(status, null, null);
         try

@@ -29,7 +29,7 @@ internal sealed partial class OidcMetadataCache(Auth0Settings settings, Auth0Htt
         {
             using var cts = new CancellationTokenSource(settings.Options.HttpTimeout);
             var url = settings.Issuer + (settings.Issuer.EndsWith('/') ? "" : "/") + ".well-known/openid-configuration";
-            var doc = await http.GetJsonAsync(url, Auth0JsonContext.Default.OidcMetadata, cts.Token).ConfigureAwait(false);
+            var doc = await http.GetJsonAsync(url, Auth0JsonContext.Default.OidcMetadata, IdpOperation.Discovery, cts.Token).ConfigureAwait(false);
             if (!SameIssuer(doc.Issuer, settings.Issuer))
                 throw new InvalidOperationException($"The discovery document names issuer '{doc.Issuer}', expected '{settings.Issuer}'.");
             if (string.IsNullOrEmpty(doc.AuthorizationEndpoint) || string.IsNullOrEmpty(doc.TokenEndpoint) || string.IsNullOrEmpty(doc.JwksUri))

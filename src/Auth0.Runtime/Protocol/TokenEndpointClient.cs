@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Auth0.Minimal.Configuration;
+using Auth0.Minimal.Diagnostics;
 using Auth0.Minimal.Json;
 
 namespace Auth0.Minimal.Protocol;
 
 /// <summary>POSTs to the token endpoint with client_secret_post, as Auth0 expects.</summary>
-internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCache metadata, Auth0HttpClient http)
+internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCache metadata, Auth0HttpClient http, Auth0Telemetry telemetry)
 {
     public Task<TokenEndpointResponse> ExchangeCodeAsync(string code, string codeVerifier, CancellationToken ct) =>
         PostAsync(
@@ -16,15 +17,18 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
             new("grant_type", "authorization_code"),
         ], ct);
 
-    /// <summary>One POST without interpreting errors (CIBA polling needs the status and Retry-After); no DPoP.</summary>
+    /// <summary>
+    /// One POST without interpreting errors (CIBA polling needs the status and Retry-After); no DPoP. Traced as
+    /// <paramref name="operation"/>: <see cref="IdpOperation.Token"/> or <see cref="IdpOperation.BackchannelAuthorize"/>.
+    /// </summary>
     public async Task<(int Status, TokenEndpointResponse? Response, System.Net.Http.Headers.HttpResponseHeaders Headers)> PostRawAsync(
-        string endpoint, List<KeyValuePair<string, string>> form, CancellationToken ct)
+        string endpoint, List<KeyValuePair<string, string>> form, string operation, CancellationToken ct)
     {
         form.Add(new("client_id", settings.ClientId));
         form.Add(new("client_secret", settings.ClientSecret));
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(settings.Options.HttpTimeout);
-        var (status, _, response, headers) = await SendOnceAsync(new Uri(endpoint), form, cts.Token, withDPoP: false).ConfigureAwait(false);
+        var (status, _, response, headers) = await SendOnceAsync(new Uri(endpoint), form, operation, cts.Token, withDPoP: false).ConfigureAwait(false);
         return (status, response, headers);
     }
 
@@ -36,12 +40,13 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(settings.Options.HttpTimeout);
         var endpoint = new Uri(doc.TokenEndpoint!);
-        var (status, body, response, _) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
+        var (status, body, response, _) = await SendOnceAsync(endpoint, form, IdpOperation.Token, cts.Token).ConfigureAwait(false);
         if (settings.DPoP is not null && IsNonceError(status, response))
         {
             // Exactly one retry, with the nonce the server just handed out.
+            telemetry.TokenEndpointNonceRetried();
             await Task.Delay(settings.NonceRetryDelay(), cts.Token).ConfigureAwait(false);
-            (status, body, response, _) = await SendOnceAsync(endpoint, form, cts.Token).ConfigureAwait(false);
+            (status, body, response, _) = await SendOnceAsync(endpoint, form, IdpOperation.Token, cts.Token).ConfigureAwait(false);
         }
 
         if (status is < 200 or > 299 || response?.Error is not null)
@@ -68,17 +73,17 @@ internal sealed class TokenEndpointClient(Auth0Settings settings, OidcMetadataCa
                 new("client_secret", settings.ClientSecret),
             ]),
         };
-        var (status, _, _) = await http.SendAsync(request, cts.Token).ConfigureAwait(false);
+        var (status, _, _) = await http.SendAsync(request, IdpOperation.Revoke, cts.Token).ConfigureAwait(false);
         if (status is < 200 or > 299) throw new OAuth2Exception("revocation_failed", $"The revocation endpoint answered {status}.", status);
     }
 
     private async Task<(int Status, byte[] Body, TokenEndpointResponse? Response, System.Net.Http.Headers.HttpResponseHeaders Headers)> SendOnceAsync(
-        Uri endpoint, List<KeyValuePair<string, string>> form, CancellationToken ct, bool withDPoP = true)
+        Uri endpoint, List<KeyValuePair<string, string>> form, string operation, CancellationToken ct, bool withDPoP = true)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
         var dpop = withDPoP ? settings.DPoP : null;
         if (dpop is not null) request.Headers.TryAddWithoutValidation("DPoP", dpop.CreateProof("POST", endpoint, nonce: dpop.NonceFor(endpoint)));
-        var (status, body, headers) = await http.SendAsync(request, ct).ConfigureAwait(false);
+        var (status, body, headers) = await http.SendAsync(request, operation, ct).ConfigureAwait(false);
         if (dpop is not null && headers.TryGetValues("DPoP-Nonce", out var nonces)) dpop.RememberNonce(endpoint, nonces.FirstOrDefault());
         TokenEndpointResponse? response;
         try { response = JsonSerializer.Deserialize(body, Auth0JsonContext.Default.TokenEndpointResponse); }

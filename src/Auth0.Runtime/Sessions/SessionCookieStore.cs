@@ -9,7 +9,7 @@ namespace Auth0.Minimal.Sessions;
 /// The stateless session store: the whole session, encrypted, in the <c>__session</c> cookie, split into
 /// <c>__session__0..N</c> chunks above 3500 bytes.
 /// </summary>
-internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider time)
+internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider time, Diagnostics.Auth0Telemetry telemetry)
 {
     private readonly Crypto.CompactSessionFormat _compact = new(settings.Options.Secret!);
 
@@ -150,6 +150,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         var cookie = settings.SessionCookie;
         jar.Set(cookie, CookieName, value, maxAge, nowOffset);
         foreach (var name in ChunkNames(requestCookies).Take(MaxDeletions)) jar.Delete(cookie, name, nowOffset);
+        telemetry.SessionCookieWritten(value.Length, 1, "session_id");
     }
 
     /// <summary>The plaintext of a stored session's cookie.</summary>
@@ -252,15 +253,18 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             : settings.Crypto.Encrypt(JsonSerializer.SerializeToUtf8Bytes(session, Auth0JsonContext.Default.Auth0Session), now + maxAge);
         var cookie = settings.SessionCookie;
         long? cookieMaxAge = settings.Options.Session.Cookie.Transient ? null : maxAge;
+        var format = settings.Options.Session.Cookie.Compact ? "compact" : "jwe";
 
         if (value.Length <= MaxChunkSize)
         {
             jar.Set(cookie, CookieName, value, cookieMaxAge, nowOffset);
             foreach (var name in ChunkNames(requestCookies).Take(MaxDeletions)) jar.Delete(cookie, name, nowOffset);
+            telemetry.SessionCookieWritten(value.Length, 1, format);
             return;
         }
 
         var count = (value.Length + MaxChunkSize - 1) / MaxChunkSize;
+        telemetry.SessionCookieWritten(value.Length, count, format);
         var written = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {

@@ -107,7 +107,7 @@ public sealed class Auth0BackchannelAuthentication
             try
             {
                 (pollStatus, response, headers) = await _tokens.PostRawAsync(doc.TokenEndpoint!,
-                    [new("grant_type", CibaGrant), new("auth_req_id", started.AuthReqId!)], deadline.Token).ConfigureAwait(false);
+                    [new("grant_type", CibaGrant), new("auth_req_id", started.AuthReqId!)], IdpOperation.Token, deadline.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -157,7 +157,7 @@ public sealed class Auth0BackchannelAuthentication
 
     private async Task<(int Status, BackchannelAuthorizeResponse? Body)> PostAuthorizeAsync(string endpoint, List<KeyValuePair<string, string>> form, CancellationToken ct)
     {
-        var (status, raw, _) = await _tokens.PostRawAsync(endpoint, form, ct).ConfigureAwait(false);
+        var (status, raw, _) = await _tokens.PostRawAsync(endpoint, form, IdpOperation.BackchannelAuthorize, ct).ConfigureAwait(false);
         // The generic token parser saw the body; read the CIBA fields from the same JSON.
         return (status, raw is null ? null : new BackchannelAuthorizeResponse { Error = raw.Error, ErrorDescription = raw.ErrorDescription, AuthReqId = raw.AuthReqId, ExpiresIn = raw.ExpiresIn, Interval = raw.Interval });
     }

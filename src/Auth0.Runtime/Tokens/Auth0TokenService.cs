@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Auth0.Minimal.AspNetCore;
 using Auth0.Minimal.Configuration;
+using Auth0.Minimal.Diagnostics;
 using Auth0.Minimal.Protocol;
 using Auth0.Minimal.Sessions;
 using Auth0.Minimal.Tokens;
@@ -23,11 +24,13 @@ public sealed partial class Auth0TokenService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SessionFinalizer _finalizer;
+    private readonly Auth0Telemetry _telemetry;
 
     internal Auth0TokenService(Auth0Settings settings, TokenEndpointClient tokens, IdTokenValidator idTokens,
-        RefreshCoordinator coordinator, TimeProvider time, ILogger<Auth0TokenService> logger, SessionFinalizer finalizer)
+        RefreshCoordinator coordinator, TimeProvider time, ILogger<Auth0TokenService> logger, SessionFinalizer finalizer, Auth0Telemetry telemetry)
     {
         _finalizer = finalizer;
+        _telemetry = telemetry;
         _settings = settings;
         _tokens = tokens;
         _idTokens = idTokens;
@@ -274,12 +277,18 @@ public sealed partial class Auth0TokenService
     }
 
     // The provider's reason goes into the message: an unknown audience or scope is not an expired token.
-    private static AccessTokenException RefreshFailed(OAuth2Exception error) =>
-        new(Auth0ErrorCodes.FailedToRefreshToken,
-            "A new access token could not be obtained with the refresh token: " + PlainResponses.Sanitize(error.Error, 64) + ".", error);
+    private AccessTokenException RefreshFailed(OAuth2Exception error) =>
+        RefreshFailed("A new access token could not be obtained with the refresh token: " + PlainResponses.Sanitize(error.Error, 64) + ".", error);
+
+    // Every failed_to_refresh_token goes through here, so the failure counter sees each one once.
+    private AccessTokenException RefreshFailed(string message, OAuth2Exception error)
+    {
+        _telemetry.TokenRefreshFailed(error.Error);
+        return new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, message, error);
+    }
 
     // Not tied to one request's cancellation: other requests may be waiting on this call.
-    private Task<TokenEndpointResponse> PostRefreshAsync(string refreshToken, string? audience, string? scope)
+    private async Task<TokenEndpointResponse> PostRefreshAsync(string refreshToken, string? audience, string? scope)
     {
         var form = new List<KeyValuePair<string, string>>();
         if (scope is not null) form.Add(new("scope", scope));
@@ -287,7 +296,17 @@ public sealed partial class Auth0TokenService
         form.Add(new("refresh_token", refreshToken));
         form.Add(new("grant_type", "refresh_token"));
         LogRefreshing(_logger, audience is null ? "(login audience)" : PlainResponses.Sanitize(audience, 200));
-        return _tokens.PostAsync(form, CancellationToken.None);
+        try
+        {
+            var response = await _tokens.PostAsync(form, CancellationToken.None).ConfigureAwait(false);
+            _telemetry.TokenRefreshed(Auth0Telemetry.Success);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            _telemetry.TokenRefreshed(Auth0Telemetry.Outcome(ex));
+            throw;
+        }
     }
 
     private async Task ApplyIdTokenAsync(Auth0Session session, string idToken, CancellationToken ct)
@@ -299,18 +318,16 @@ public sealed partial class Auth0TokenService
         }
         catch (IdTokenValidationException ex)
         {
-            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The identity provider returned an invalid ID token on refresh.",
-                new OAuth2Exception("invalid_id_token", ex.Message, 200));
+            throw RefreshFailed("The identity provider returned an invalid ID token on refresh.", new OAuth2Exception("invalid_id_token", ex.Message, 200));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Auth0Exception && !ct.IsCancellationRequested)
         {
-            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The identity provider's signing keys could not be fetched to check the refreshed ID token.",
+            throw RefreshFailed("The identity provider's signing keys could not be fetched to check the refreshed ID token.",
                 new OAuth2Exception("request_failed", ex.Message, 0));
         }
         var sub = claims.TryGetValue("sub", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         if (sub != session.User.Sub)
-            throw new AccessTokenException(Auth0ErrorCodes.FailedToRefreshToken, "The refreshed ID token is for another user.",
-                new OAuth2Exception("invalid_id_token", "sub changed", 200));
+            throw RefreshFailed("The refreshed ID token is for another user.", new OAuth2Exception("invalid_id_token", "sub changed", 200));
         session.TokenSet.IdToken = idToken;
         session.User = new Auth0User(claims);
         var finalized = await _finalizer.FinalizeAsync(session, idToken).ConfigureAwait(false);

@@ -11,7 +11,7 @@ namespace Auth0.Minimal.Tokens;
 /// shortly after with the pre-rotation cookie get the recorded result instead of replaying a spent refresh token,
 /// which Auth0 would treat as reuse and answer by revoking the whole token family.
 /// </summary>
-internal sealed class RefreshCoordinator(TimeProvider time)
+internal sealed class RefreshCoordinator(TimeProvider time, Diagnostics.Auth0Telemetry telemetry)
 {
     /// <summary>How long a completed refresh is remembered for late callers holding the old cookie.</summary>
     internal static readonly TimeSpan RecentWindow = TimeSpan.FromSeconds(60);
@@ -76,7 +76,11 @@ internal sealed class RefreshCoordinator(TimeProvider time)
         var key = Key(refreshToken, audience, scope);
         var created = new Lazy<Task<TokenEndpointResponse>>(() => RunAsync(key, refreshToken, audience, scope, refresh), LazyThreadSafetyMode.ExecutionAndPublication);
         var lazy = _inFlight.GetOrAdd(key, created);
-        if (!ReferenceEquals(lazy, created)) Interlocked.Increment(ref _shared);
+        if (!ReferenceEquals(lazy, created))
+        {
+            Interlocked.Increment(ref _shared);
+            telemetry.RefreshJoined("in_flight");
+        }
         return await lazy.Value.ConfigureAwait(false);
     }
 
@@ -91,6 +95,7 @@ internal sealed class RefreshCoordinator(TimeProvider time)
             if (entry.Response.ExpiresIn is not { } lifetime || lifetime - elapsed > 0)
             {
                 Interlocked.Increment(ref _shared);
+                telemetry.RefreshJoined("recent");
                 response = elapsed == 0 || entry.Response.ExpiresIn is null ? entry.Response : Aged(entry.Response, entry.Response.ExpiresIn.Value - elapsed);
                 return true;
             }

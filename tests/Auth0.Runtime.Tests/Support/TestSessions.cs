@@ -3,6 +3,7 @@ using System.Text.Json;
 using Auth0.Minimal.Configuration;
 using Auth0.Minimal.Sessions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Auth0.Minimal.Tests.Support;
 
@@ -22,9 +23,14 @@ internal static class TestSessions
         return Auth0Settings.Create(options, new Auth0Routes());
     }
 
+    /// <summary>Telemetry for parts built without an app; its meter belongs to its own factory, so no app test sees it.</summary>
+    public static Diagnostics.Auth0Telemetry Telemetry { get; } =
+        new(new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider()
+            .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+
     /// <summary>A store whose absolute lifetime does not expire fixed-date vectors (their createdAt lies in the past).</summary>
     public static SessionCookieStore Store(string secret, TimeProvider? time = null) =>
-        new(Settings(secret, o => o.Session.AbsoluteDuration = TimeSpan.FromDays(365 * 100)), time ?? TimeProvider.System);
+        new(Settings(secret, o => o.Session.AbsoluteDuration = TimeSpan.FromDays(365 * 100)), time ?? TimeProvider.System, Telemetry);
 
     public static Auth0Session Session(int bioLength = 0)
     {

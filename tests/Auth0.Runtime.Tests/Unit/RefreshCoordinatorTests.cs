@@ -1,4 +1,5 @@
 using Auth0.Minimal.Protocol;
+using Auth0.Minimal.Tests.Support;
 using Auth0.Minimal.Tokens;
 
 namespace Auth0.Minimal.Tests.Unit;
@@ -11,7 +12,7 @@ public class RefreshCoordinatorTests
         var doubles = 0;
         for (var burst = 0; burst < 2000; burst++)
         {
-            var coordinator = new RefreshCoordinator(TimeProvider.System);
+            var coordinator = new RefreshCoordinator(TimeProvider.System, TestSessions.Telemetry);
             var calls = 0;
             async Task<TokenEndpointResponse> Refresh(string rt)
             {

@@ -63,7 +63,7 @@ public class SessionCookieStoreTests
             o.Session.Cookie.Domain = "example.com";
             o.Session.Cookie.SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict;
         });
-        var store = new SessionCookieStore(settings, TimeProvider.System);
+        var store = new SessionCookieStore(settings, TimeProvider.System, TestSessions.Telemetry);
         var jar = new ResponseCookieJar();
         store.Write(TestSessions.Session(), new TestCookies(), jar);
         var header = TestCookies.SetCookieHeaders(jar).Single();
