@@ -37,16 +37,23 @@ public sealed class DPoPProofFactory
 
     public static string Origin(Uri uri) => uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
 
-    /// <summary>The nonce the server at <paramref name="uri"/>'s origin asked for last, if any.</summary>
-    public string? NonceFor(Uri uri) => _nonces.TryGetValue(Origin(uri), out var nonce) ? nonce : null;
+    /// <summary>
+    /// The nonce the server at <paramref name="uri"/>'s origin asked for last, if any. An authorization server and a
+    /// resource server keep separate nonces (RFC 9449 sections 8 and 9) even on one origin, as Auth0's token endpoint
+    /// and My Account API do, so each has its own slot.
+    /// </summary>
+    public string? NonceFor(Uri uri, bool resourceServer = false) => _nonces.TryGetValue(NonceKey(uri, resourceServer), out var nonce) ? nonce : null;
 
-    /// <summary>Remembers a DPoP-Nonce response header for its origin.</summary>
-    public void RememberNonce(Uri uri, string? nonce)
+    /// <summary>Remembers a DPoP-Nonce response header for its origin and server role.</summary>
+    public void RememberNonce(Uri uri, string? nonce, bool resourceServer = false)
     {
         if (string.IsNullOrEmpty(nonce) || nonce.Length > 1024) return;
-        if (_nonces.Count >= MaxOrigins && !_nonces.ContainsKey(Origin(uri))) _nonces.Clear();
-        _nonces[Origin(uri)] = nonce;
+        var key = NonceKey(uri, resourceServer);
+        if (_nonces.Count >= MaxOrigins && !_nonces.ContainsKey(key)) _nonces.Clear();
+        _nonces[key] = nonce;
     }
+
+    private static string NonceKey(Uri uri, bool resourceServer) => (resourceServer ? "rs " : "as ") + Origin(uri);
 
     /// <summary>A proof for one request; <paramref name="accessToken"/> adds <c>ath</c> (resource requests).</summary>
     public string CreateProof(string method, Uri uri, string? accessToken = null, string? nonce = null)

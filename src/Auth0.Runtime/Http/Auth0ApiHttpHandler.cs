@@ -86,7 +86,7 @@ public sealed class Auth0ApiHttpHandler : DelegatingHandler
         {
             var uri = request.RequestUri!.IsAbsoluteUri ? request.RequestUri : new Uri(_baseAddress, request.RequestUri);
             request.Headers.Authorization = new AuthenticationHeaderValue("DPoP", token.Token);
-            request.Headers.TryAddWithoutValidation("DPoP", _dpop!.CreateProof(request.Method.Method, uri, token.Token, _dpop.NonceFor(uri)));
+            request.Headers.TryAddWithoutValidation("DPoP", _dpop!.CreateProof(request.Method.Method, uri, token.Token, _dpop.NonceFor(uri, resourceServer: true)));
         }
         else if (string.Equals(token.TokenType, "dpop", StringComparison.OrdinalIgnoreCase))
         {
@@ -103,7 +103,7 @@ public sealed class Auth0ApiHttpHandler : DelegatingHandler
     {
         if (_dpop is null || !response.Headers.TryGetValues("DPoP-Nonce", out var values)) return;
         var uri = request.RequestUri!.IsAbsoluteUri ? request.RequestUri : new Uri(_baseAddress, request.RequestUri);
-        _dpop.RememberNonce(uri, values.FirstOrDefault());
+        _dpop.RememberNonce(uri, values.FirstOrDefault(), resourceServer: true);
     }
 
     private static bool IsNonceChallenge(HttpResponseMessage response)

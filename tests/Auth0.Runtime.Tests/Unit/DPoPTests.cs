@@ -58,6 +58,11 @@ public class DPoPTests
         Assert.Equal("nonce-a", factory.NonceFor(new Uri("https://a.example/other?x=1")));
         Assert.Null(factory.NonceFor(new Uri("https://b.example/token")));
         Assert.Null(factory.NonceFor(new Uri("https://a.example:8443/token")));
+        // An API on the same origin as the token endpoint has a nonce of its own.
+        Assert.Null(factory.NonceFor(new Uri("https://a.example/api"), resourceServer: true));
+        factory.RememberNonce(new Uri("https://a.example/api"), "nonce-api", resourceServer: true);
+        Assert.Equal("nonce-api", factory.NonceFor(new Uri("https://a.example/api/orders"), resourceServer: true));
+        Assert.Equal("nonce-a", factory.NonceFor(new Uri("https://a.example/token")));
     }
 
     [Fact]
