@@ -1,8 +1,10 @@
 using System.Reflection;
 using System.Runtime.Loader;
 using Auth0.Minimal;
+using Auth0.Minimal.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 
 namespace Auth0.Generators.Tests;
@@ -74,6 +76,41 @@ public class RuntimeTests
                 endpoints);
         });
     }
+
+    [Fact]
+    public async Task MapAuth0Generated_MarksEveryRoute_AndKeepsOnlyTheJsonRoutesInTheApiDescription()
+    {
+        await WithLoadedAssemblyAsync(Sources.Config("EnableConnectAccountEndpoint = true"), async assembly =>
+        {
+            await using var app = WebApplication.CreateSlimBuilder().Build();
+            MapAuth0Generated(assembly, app);
+
+            var endpoints = ((IEndpointRouteBuilder)app).DataSources
+                .SelectMany(d => d.Endpoints)
+                .Select(e => (
+                    Name: e.Metadata.GetRequiredMetadata<IEndpointNameMetadata>().EndpointName,
+                    e.Metadata.GetRequiredMetadata<Auth0RouteMetadata>().Kind,
+                    Described: e.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true }))
+                .OrderBy(e => e.Name, StringComparer.Ordinal)
+                .ToArray();
+
+            Assert.Equal(
+                [
+                    ("Auth0AccessToken", Auth0RouteKind.AccessToken, true),
+                    ("Auth0BackchannelLogout", Auth0RouteKind.BackchannelLogout, false),
+                    ("Auth0Callback", Auth0RouteKind.Callback, false),
+                    ("Auth0ConnectAccount", Auth0RouteKind.ConnectAccount, false),
+                    ("Auth0Login", Auth0RouteKind.Login, false),
+                    ("Auth0Logout", Auth0RouteKind.Logout, false),
+                    ("Auth0Profile", Auth0RouteKind.Profile, true),
+                ],
+                endpoints);
+        });
+    }
+
+    private static void MapAuth0Generated(Assembly assembly, WebApplication app) =>
+        assembly.GetType("Microsoft.AspNetCore.Builder.Auth0GeneratedEndpointRouteBuilderExtensions", throwOnError: true)!
+            .GetMethod("MapAuth0Generated")!.Invoke(null, [app]);
 
     private static void WithLoadedAssembly(string source, Action<Assembly> test) =>
         WithLoadedAssemblyAsync(source, a =>
