@@ -9,8 +9,9 @@ public static class Auth0OpenApiOptionsExtensions
 {
     /// <summary>
     /// Adds the Auth0 JSON routes (profile and, when mapped, access token) to the OpenAPI document, with the session
-    /// cookie as a security scheme required by them and by every endpoint behind <c>RequireAuth0Session()</c> or
-    /// <c>RequireAuth0Login()</c>. The redirect routes and the back-channel logout are left out.
+    /// cookie as a security scheme required by them and by every endpoint that authenticates with it:
+    /// <c>RequireAuth0Session()</c>, <c>RequireAuth0Login()</c>, and <c>[Authorize]</c> or <c>RequireAuthorization()</c>
+    /// on the Auth0 scheme. The redirect routes and the back-channel logout are left out.
     /// </summary>
     /// <example><code>builder.Services.AddOpenApi(options => options.AddAuth0());</code></example>
     public static OpenApiOptions AddAuth0(this OpenApiOptions options)

@@ -1,12 +1,14 @@
 using System.Text.Json.Nodes;
 using Auth0.Minimal.AspNetCore;
 using Auth0.Minimal.Configuration;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace Auth0.Minimal.OpenApi;
@@ -50,22 +52,48 @@ internal sealed class Auth0OpenApiTransformer : IOpenApiDocumentTransformer, IOp
         return Task.CompletedTask;
     }
 
-    // Endpoints of the app's own that need a session: the cookie is their security requirement.
+    // Endpoints of the app's own that authenticate with the session: the cookie is their security requirement.
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
-        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-        var needsSession = false;
-        foreach (var item in metadata)
-        {
-            if (item is IAllowAnonymous) return Task.CompletedTask; // authorization is skipped for the endpoint
-            if (item is IAuthorizeData { Policy: Auth0Defaults.SessionPolicy }) needsSession = true;
-        }
-        if (needsSession && context.Document is { } document)
+        if (context.Document is { } document && UsesSession(context.Description.ActionDescriptor.EndpointMetadata, context.ApplicationServices))
         {
             operation.Security ??= [];
             operation.Security.Add(SessionRequirement(document));
         }
         return Task.CompletedTask;
+    }
+
+    // The schemes the authorization middleware would authenticate with: those of every authorize attribute and policy
+    // on the endpoint (RequireAuth0Session's policy names Auth0), or the default scheme (Auth0 after AddAuth0Generated)
+    // when none names any.
+    private static bool UsesSession(IList<object> metadata, IServiceProvider services)
+    {
+        var policies = services.GetService<IOptions<AuthorizationOptions>>()?.Value;
+        var schemes = new HashSet<string>(StringComparer.Ordinal);
+        var authorized = false;
+        foreach (var item in metadata)
+        {
+            switch (item)
+            {
+                case IAllowAnonymous:
+                    return false; // authorization never challenges such an endpoint
+                case IAuthorizeData data:
+                    authorized = true;
+                    foreach (var scheme in (data.AuthenticationSchemes ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                        schemes.Add(scheme);
+                    if ((data.Policy is { } name ? policies?.GetPolicy(name) : policies?.DefaultPolicy) is { } named)
+                        schemes.UnionWith(named.AuthenticationSchemes);
+                    break;
+                case AuthorizationPolicy policy:
+                    authorized = true;
+                    schemes.UnionWith(policy.AuthenticationSchemes);
+                    break;
+            }
+        }
+        if (!authorized) return false;
+        if (schemes.Count > 0) return schemes.Contains(Auth0Defaults.AuthenticationScheme);
+        var authentication = services.GetService<IOptions<AuthenticationOptions>>()?.Value;
+        return (authentication?.DefaultAuthenticateScheme ?? authentication?.DefaultScheme) == Auth0Defaults.AuthenticationScheme;
     }
 
     // The rules the API explorer applies to the endpoints it sees, so the usual conventions hide these too.

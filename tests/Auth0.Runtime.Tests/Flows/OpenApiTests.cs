@@ -4,6 +4,7 @@ using System.Text.Json;
 using Auth0.Minimal.AspNetCore;
 using Auth0.Minimal.Sample;
 using Auth0.Minimal.Tests.Support;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -80,6 +81,10 @@ public class OpenApiTests(IdpFixture idp)
         Assert.Equal(["Auth0Session"], Security(token));
         Assert.Equal(["Auth0Session"], Security(paths.GetProperty("/api/me").GetProperty("get")));   // RequireAuth0Session
         Assert.Equal(["Auth0Session"], Security(paths.GetProperty("/page").GetProperty("get")));     // RequireAuth0Login
+        // Plain authorization authenticates with the default scheme, which is Auth0.
+        Assert.Equal(["Auth0Session"], Security(paths.GetProperty("/authorized").GetProperty("get"))); // RequireAuthorization()
+        Assert.Equal(["Auth0Session"], Security(paths.GetProperty("/attribute").GetProperty("get")));  // [Authorize]
+        Assert.Equal(["Auth0Session"], Security(paths.GetProperty("/admin").GetProperty("get")));      // a role policy
         Assert.Empty(Security(paths.GetProperty("/plain").GetProperty("get")));
         Assert.Empty(Security(paths.GetProperty("/accounts").GetProperty("get")));
     }
@@ -148,18 +153,27 @@ public class OpenApiTests(IdpFixture idp)
     public async Task Json_routes_and_protected_endpoints_follow_the_usual_description_conventions()
     {
         var routes = new Auth0Routes();
-        await using var app = await StartAsync(routes, services => services.AddOpenApi("internal", o => o.AddAuth0()), app =>
+        await using var app = await StartAsync(routes, services =>
+        {
+            services.AddOpenApi("internal", o => o.AddAuth0());
+            services.AddAuthentication().AddCookie("Other");
+        }, app =>
         {
             Map(app, Auth0RouteKind.Profile, routes.Profile, Auth0Handlers.ProfileAsync).WithGroupName("internal");
             Map(app, Auth0RouteKind.AccessToken, routes.AccessToken, Auth0Handlers.AccessTokenAsync).ExcludeFromDescription();
             app.MapGet("/open", () => "open").RequireAuth0Session().AllowAnonymous();
+            app.MapGet("/other", () => "other").RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = "Other" });
+            app.MapGet("/either", () => "either").RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = "Other, Auth0" });
         });
 
         var v1 = (await Document(BaseUrl(app))).GetProperty("paths");
-        Assert.Equal(["/open"], Names(v1));
+        Assert.Equal(["/either", "/open", "/other"], Names(v1).Order(StringComparer.Ordinal));
         Assert.Empty(Security(v1.GetProperty("/open").GetProperty("get"))); // AllowAnonymous wins over the session requirement
-        // Like any endpoint without a group name, /open is in both documents.
-        Assert.Equal(["/auth/profile", "/open"], Names((await Document(BaseUrl(app), "internal")).GetProperty("paths")).Order(StringComparer.Ordinal));
+        Assert.Empty(Security(v1.GetProperty("/other").GetProperty("get"))); // another scheme's cookie, not the session
+        Assert.Equal(["Auth0Session"], Security(v1.GetProperty("/either").GetProperty("get")));
+        // Like any endpoint without a group name, the others are in both documents.
+        Assert.Equal(["/auth/profile", "/either", "/open", "/other"],
+            Names((await Document(BaseUrl(app), "internal")).GetProperty("paths")).Order(StringComparer.Ordinal));
     }
 
     private static IEndpointConventionBuilder Map(WebApplication app, Auth0RouteKind kind, string path, RequestDelegate handler) =>
