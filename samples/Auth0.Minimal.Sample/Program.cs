@@ -30,9 +30,11 @@ if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETC
     builder.WebHost.UseUrls(baseUri.GetLeftPart(UriPartial.Authority));
 
 builder.Services.AddAuth0Generated(config);
+builder.Services.AddOpenApi(options => options.AddAuth0());
 
 var app = builder.Build();
 app.MapAuth0Generated();
+app.MapOpenApi(); // /openapi/v1.json
 
 app.MapGet("/", (HttpContext context) =>
 {

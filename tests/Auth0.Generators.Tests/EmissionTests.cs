@@ -128,6 +128,49 @@ public class EmissionTests
         Assert.Contains("EnableConnectAccountEndpoint = true,", run.Source(RoutesEmitter.HintName));
     }
 
+    [Fact]
+    public void EveryRoute_CarriesItsRouteMetadata_AndOnlyTheJsonRoutesStayInTheApiDescription()
+    {
+        var run = GeneratorHarness.Run(Sources.Config("EnableConnectAccountEndpoint = true"), Sources.Program);
+        var (tree, model) = Generated(run, EndpointsEmitter.HintName);
+
+        var routes = new List<(string Name, string Kind, bool Excluded)>();
+        foreach (var withName in tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>())
+        {
+            if (model.GetSymbolInfo(withName).Symbol is not IMethodSymbol { Name: "WithName" })
+            {
+                continue;
+            }
+
+            var withMetadata = Assert.IsType<InvocationExpressionSyntax>(withName.Parent?.Parent?.Parent);
+            Assert.Equal("WithMetadata", Assert.IsAssignableFrom<IMethodSymbol>(model.GetSymbolInfo(withMetadata).Symbol).Name);
+            var creation = Assert.IsType<ObjectCreationExpressionSyntax>(withMetadata.ArgumentList.Arguments[1].Expression);
+            Assert.Equal("Auth0.Minimal.AspNetCore.Auth0RouteMetadata", model.GetTypeInfo(creation).Type!.ToDisplayString());
+            var kind = Assert.IsAssignableFrom<IFieldSymbol>(model.GetSymbolInfo(creation.ArgumentList!.Arguments[0].Expression).Symbol);
+            Assert.Equal("Auth0.Minimal.AspNetCore.Auth0RouteKind", kind.ContainingType.ToDisplayString());
+
+            var outer = withMetadata.Parent?.Parent?.Parent as InvocationExpressionSyntax;
+            var excluded = outer is not null && model.GetSymbolInfo(outer).Symbol is IMethodSymbol
+            {
+                Name: "ExcludeFromDescription", ContainingType: var type,
+            } && type.ToDisplayString() == "Microsoft.AspNetCore.Http.OpenApiRouteHandlerBuilderExtensions";
+            routes.Add(((string)model.GetConstantValue(withName.ArgumentList.Arguments[1].Expression).Value!, kind.Name, excluded));
+        }
+
+        Assert.Equal(
+            [
+                ("Auth0Login", "Login", true),
+                ("Auth0Callback", "Callback", true),
+                ("Auth0Logout", "Logout", true),
+                ("Auth0Profile", "Profile", false),
+                ("Auth0AccessToken", "AccessToken", false),
+                ("Auth0BackchannelLogout", "BackchannelLogout", true),
+                ("Auth0ConnectAccount", "ConnectAccount", true),
+            ],
+            routes);
+        Assert.Empty(run.OutputCompilation.WarningsAndErrors());
+    }
+
     [Theory]
     [InlineData("EnableAccessTokenEndpoint = false", false, true)]
     [InlineData("EnableBackchannelLogout = false", true, false)]

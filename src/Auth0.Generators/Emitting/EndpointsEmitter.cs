@@ -11,6 +11,10 @@ namespace Auth0.Generators.Emitting
         public const string HintName = "Auth0.Endpoints.g.cs";
 
         private const string Handlers = "global::Auth0.Minimal.AspNetCore.Auth0Handlers.";
+        private const string RouteMetadata = "global::Auth0.Minimal.AspNetCore.Auth0RouteMetadata";
+        private const string RouteKind = "global::Auth0.Minimal.AspNetCore.Auth0RouteKind.";
+        private const string WithMetadata = "global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithMetadata(";
+        private const string Exclude = "global::Microsoft.AspNetCore.Http.OpenApiRouteHandlerBuilderExtensions.ExcludeFromDescription(";
 
         public static void Emit(SourceProductionContext context, EndpointsFileModel? model)
         {
@@ -53,23 +57,24 @@ namespace Auth0.Generators.Emitting
 
             // Always the RequestDelegate overloads: the Delegate ones need runtime code generation,
             // which Native AOT lacks, and the request delegate generator cannot see generated code.
-            WriteMap(writer, "MapGet", routes.Login, "LoginAsync", "Auth0Login");
-            WriteMap(writer, "MapGet", routes.Callback, "CallbackAsync", "Auth0Callback");
-            WriteMap(writer, "MapGet", routes.Logout, "LogoutAsync", "Auth0Logout");
-            WriteMap(writer, "MapGet", routes.Profile, "ProfileAsync", "Auth0Profile");
+            // Only the JSON routes belong in an API description; the others are for browsers and the provider.
+            WriteMap(writer, "MapGet", routes.Login, "Login", described: false);
+            WriteMap(writer, "MapGet", routes.Callback, "Callback", described: false);
+            WriteMap(writer, "MapGet", routes.Logout, "Logout", described: false);
+            WriteMap(writer, "MapGet", routes.Profile, "Profile", described: true);
             if (routes.EnableAccessTokenEndpoint)
             {
-                WriteMap(writer, "MapGet", routes.AccessToken, "AccessTokenAsync", "Auth0AccessToken");
+                WriteMap(writer, "MapGet", routes.AccessToken, "AccessToken", described: true);
             }
 
             if (routes.EnableBackchannelLogout)
             {
-                WriteMap(writer, "MapPost", routes.BackchannelLogout, "BackchannelLogoutAsync", "Auth0BackchannelLogout");
+                WriteMap(writer, "MapPost", routes.BackchannelLogout, "BackchannelLogout", described: false);
             }
 
             if (routes.EnableConnectAccountEndpoint)
             {
-                WriteMap(writer, "MapGet", routes.ConnectAccount, "ConnectAccountAsync", "Auth0ConnectAccount");
+                WriteMap(writer, "MapGet", routes.ConnectAccount, "ConnectAccount", described: false);
             }
 
             writer.WriteLine("return group;");
@@ -79,13 +84,28 @@ namespace Auth0.Generators.Emitting
             return writer.ToString();
         }
 
-        private static void WriteMap(SourceWriter writer, string method, string path, string handler, string endpointName)
+        /// <param name="route">The route's name: its handler is <c>{route}Async</c>, its endpoint name <c>Auth0{route}</c>
+        /// and its <c>Auth0RouteKind</c> member <c>{route}</c>.</param>
+        /// <param name="described">False adds ExcludeFromDescription, keeping the route out of API descriptions.</param>
+        private static void WriteMap(SourceWriter writer, string method, string path, string route, bool described)
         {
+            if (!described)
+            {
+                writer.WriteLine(Exclude).Indent();
+            }
+
+            writer.WriteLine(WithMetadata).Indent();
             writer.WriteLine("global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(").Indent();
             writer.WriteLine(
                 "global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions." + method + "(group, " + RoutesEmitter.Literal(path)
-                + ", new global::Microsoft.AspNetCore.Http.RequestDelegate(" + Handlers + handler + ")),");
-            writer.WriteLine(RoutesEmitter.Literal(endpointName) + ");").Unindent();
+                + ", new global::Microsoft.AspNetCore.Http.RequestDelegate(" + Handlers + route + "Async)),");
+            writer.WriteLine(RoutesEmitter.Literal("Auth0" + route) + "),").Unindent();
+            writer.WriteLine("new " + RouteMetadata + "(" + RouteKind + route + "))" + (described ? ";" : ");")).Unindent();
+            if (!described)
+            {
+                writer.Unindent();
+            }
+
             writer.WriteLine();
         }
     }

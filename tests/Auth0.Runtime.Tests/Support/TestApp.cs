@@ -16,7 +16,7 @@ namespace Auth0.Minimal.Tests.Support;
 [Auth0Claim("https://example.com/roles", typeof(string[]))]
 public partial class TestAuthConfig;
 
-/// <summary>A real Kestrel app on 127.0.0.1 wired exactly as a user would: AddAuth0Generated + MapAuth0Generated.</summary>
+/// <summary>A real Kestrel app on 127.0.0.1 wired exactly as a user would: AddAuth0Generated + MapAuth0Generated, and OpenAPI.</summary>
 public sealed class TestApp : IAsyncDisposable
 {
     public const string Secret = "e2e-test-secret-0123456789abcdefghijklmnopqrstuv";
@@ -56,6 +56,7 @@ public sealed class TestApp : IAsyncDisposable
         builder.WebHost.UseUrls(baseUrl);
         services?.Invoke(builder.Services);
         builder.Services.AddAuth0Generated(builder.Configuration, options);
+        builder.Services.AddOpenApi(o => o.AddAuth0());
 
         var app = builder.Build();
         app.MapAuth0Generated().WithAuth0Middleware(async (context, next) =>
@@ -80,6 +81,7 @@ public sealed class TestApp : IAsyncDisposable
             if (!context.Response.HasStarted)
                 context.Response.Headers["X-After-Auth0"] = context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
         });
+        app.MapOpenApi();
         app.MapGet("/api/me", (HttpContext context) =>
             Results.Json(context.GetAuth0Session()!.User, Auth0PublicJsonContext.Default.Auth0User)).RequireAuth0Session();
         app.MapGet("/page", (HttpContext context) => Results.Text("page for " + context.User.Identity!.Name)).RequireAuth0Login();
