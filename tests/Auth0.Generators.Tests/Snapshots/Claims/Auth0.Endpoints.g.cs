@@ -18,29 +18,45 @@ namespace Microsoft.AspNetCore.Builder
             }
 
             var group = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGroup(endpoints, "");
-            global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/login", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.LoginAsync)),
-                "Auth0Login");
+            global::Microsoft.AspNetCore.Http.OpenApiRouteHandlerBuilderExtensions.ExcludeFromDescription(
+                global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithMetadata(
+                    global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
+                        global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/login", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.LoginAsync)),
+                        "Auth0Login"),
+                    new global::Auth0.Minimal.AspNetCore.Auth0RouteMetadata(global::Auth0.Minimal.AspNetCore.Auth0RouteKind.Login)));
 
-            global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/callback", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.CallbackAsync)),
-                "Auth0Callback");
+            global::Microsoft.AspNetCore.Http.OpenApiRouteHandlerBuilderExtensions.ExcludeFromDescription(
+                global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithMetadata(
+                    global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
+                        global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/callback", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.CallbackAsync)),
+                        "Auth0Callback"),
+                    new global::Auth0.Minimal.AspNetCore.Auth0RouteMetadata(global::Auth0.Minimal.AspNetCore.Auth0RouteKind.Callback)));
 
-            global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/logout", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.LogoutAsync)),
-                "Auth0Logout");
+            global::Microsoft.AspNetCore.Http.OpenApiRouteHandlerBuilderExtensions.ExcludeFromDescription(
+                global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithMetadata(
+                    global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
+                        global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/logout", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.LogoutAsync)),
+                        "Auth0Logout"),
+                    new global::Auth0.Minimal.AspNetCore.Auth0RouteMetadata(global::Auth0.Minimal.AspNetCore.Auth0RouteKind.Logout)));
 
-            global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/profile", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.ProfileAsync)),
-                "Auth0Profile");
+            global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithMetadata(
+                global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
+                    global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/profile", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.ProfileAsync)),
+                    "Auth0Profile"),
+                new global::Auth0.Minimal.AspNetCore.Auth0RouteMetadata(global::Auth0.Minimal.AspNetCore.Auth0RouteKind.Profile));
 
-            global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/access-token", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.AccessTokenAsync)),
-                "Auth0AccessToken");
+            global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithMetadata(
+                global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
+                    global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(group, "/auth/access-token", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.AccessTokenAsync)),
+                    "Auth0AccessToken"),
+                new global::Auth0.Minimal.AspNetCore.Auth0RouteMetadata(global::Auth0.Minimal.AspNetCore.Auth0RouteKind.AccessToken));
 
-            global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(group, "/auth/backchannel-logout", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.BackchannelLogoutAsync)),
-                "Auth0BackchannelLogout");
+            global::Microsoft.AspNetCore.Http.OpenApiRouteHandlerBuilderExtensions.ExcludeFromDescription(
+                global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithMetadata(
+                    global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
+                        global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(group, "/auth/backchannel-logout", new global::Microsoft.AspNetCore.Http.RequestDelegate(global::Auth0.Minimal.AspNetCore.Auth0Handlers.BackchannelLogoutAsync)),
+                        "Auth0BackchannelLogout"),
+                    new global::Auth0.Minimal.AspNetCore.Auth0RouteMetadata(global::Auth0.Minimal.AspNetCore.Auth0RouteKind.BackchannelLogout)));
 
             return group;
         }
