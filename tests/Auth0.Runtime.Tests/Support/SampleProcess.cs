@@ -81,7 +81,7 @@ public sealed class SampleProcess : IAsyncDisposable
         await PublishGate.WaitAsync();
         try
         {
-            if (File.Exists(NativeBinary)) return NativeBinary;
+            if (File.Exists(NativeBinary) && !SourcesNewerThan(File.GetLastWriteTimeUtc(NativeBinary))) return NativeBinary;
             var publish = new ProcessStartInfo("dotnet")
             {
                 ArgumentList =
@@ -105,6 +105,14 @@ public sealed class SampleProcess : IAsyncDisposable
             PublishGate.Release();
         }
     }
+
+    // A binary older than the code it was built from would test yesterday's app.
+    private static bool SourcesNewerThan(DateTime builtAt) =>
+        new[] { "src", "samples" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, folder), "*.*", SearchOption.AllDirectories))
+            .Where(path => (path.EndsWith(".cs", StringComparison.Ordinal) || path.EndsWith(".csproj", StringComparison.Ordinal))
+                && !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Any(path => File.GetLastWriteTimeUtc(path) > builtAt);
 
     private static int FreePort()
     {
