@@ -66,6 +66,9 @@ public sealed class PackageTests
         var runtime = Entries(Path.Combine(feed, $"Auth0.Minimal.{version}.nupkg"));
         Assert.Contains("lib/net10.0/Auth0.Minimal.dll", runtime.Keys);
         Assert.Contains("analyzers/dotnet/cs/Auth0.Generators.dll", runtime.Keys);
+        Assert.Contains("buildTransitive/Auth0.Minimal.props", runtime.Keys);
+        // The generator project is in the graph only to be built, never a dependency of the package.
+        Assert.DoesNotContain("Auth0.Generators\"", runtime["Auth0.Minimal.nuspec"], StringComparison.Ordinal);
         // The generator runs inside the compiler, which brings its own Roslyn.
         Assert.DoesNotContain(runtime.Keys, e => e.Contains("Microsoft.CodeAnalysis", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(runtime.Keys, e => e.Contains("Testing", StringComparison.Ordinal));

@@ -558,15 +558,17 @@ internal sealed partial class Auth0Endpoints(
         // The body is a bearer credential: never cacheable, whatever happens below.
         CacheHeaders.Apply(context.Response);
         var query = context.Request.Query;
+        var mergeScopes = First(query, "mergeScopes");
         var options = new AccessTokenOptions
         {
             Audience = First(query, "audience"),
             Scope = First(query, "scope"),
-            MergeScopes = First(query, "mergeScopes") != "false",
+            MergeScopes = !string.Equals(mergeScopes, "false", StringComparison.OrdinalIgnoreCase),
         };
-        if (!Scopes.IsValid(options.Scope) || options.Scope?.Length > 2048 || options.Audience?.Length > 2048)
+        if (!Scopes.IsValid(options.Scope) || options.Scope?.Length > 2048 || options.Audience?.Length > 2048
+            || (mergeScopes is not null && !bool.TryParse(mergeScopes, out _)))
         {
-            await PlainResponses.JsonErrorAsync(context, 400, "invalid_request", "The audience or scope parameter is invalid.");
+            await PlainResponses.JsonErrorAsync(context, 400, "invalid_request", "The audience, scope or mergeScopes parameter is invalid.");
             return;
         }
 

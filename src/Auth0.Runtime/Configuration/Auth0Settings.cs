@@ -69,6 +69,12 @@ internal sealed class Auth0Settings
 
         var issuer = NormalizeIssuer(options.Domain, options.AllowInsecureRequests, errors);
 
+        // Role policies read this claim, so the default claim filter must not drop it (a BeforeSessionSaved hook still decides).
+        if (string.IsNullOrWhiteSpace(options.RoleClaimType))
+            errors.Add("RoleClaimType: must name a claim, e.g. https://example.com/roles.");
+        else
+            options.IdTokenClaimsToKeep.Add(options.RoleClaimType);
+
         if (string.IsNullOrWhiteSpace(options.ClientId))
             errors.Add("AUTH0_CLIENT_ID (Auth0:ClientId): missing. Set it to the application's Client ID.");
         if (string.IsNullOrWhiteSpace(options.ClientSecret))

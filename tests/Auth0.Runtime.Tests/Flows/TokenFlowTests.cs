@@ -297,5 +297,9 @@ public class TokenFlowTests(IdpFixture idp)
         using var __ = browser;
         var response = await browser.GetAsync(app.BaseUrl + "/auth/access-token?scope=" + Uri.EscapeDataString("read:orders\"x"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var maybe = await browser.GetAsync(app.BaseUrl + "/auth/access-token?mergeScopes=maybe");
+        Assert.Equal(HttpStatusCode.BadRequest, maybe.StatusCode);
+        Assert.Contains("invalid_request", await maybe.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(app.BaseUrl + "/auth/access-token?mergeScopes=False")).StatusCode);
     }
 }

@@ -86,6 +86,16 @@ public class ConfigurationTests
     }
 
     [Fact]
+    public void The_role_claim_is_kept_in_the_session_so_role_policies_can_read_it()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Valid()).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddAuth0Core(configuration, new Auth0Routes(), o => o.RoleClaimType = "https://example.com/roles");
+        using var provider = services.BuildServiceProvider();
+        Assert.Contains("https://example.com/roles", provider.GetRequiredService<Auth0Settings>().Options.IdTokenClaimsToKeep);
+    }
+
+    [Fact]
     public void Names_every_missing_setting_in_one_message()
     {
         var ex = Assert.Throws<Auth0ConfigurationException>(() => Build(new()));

@@ -30,5 +30,10 @@ public sealed class AppTests
         var orders = await client.GetAsync("/api/orders-token");
         Assert.Equal(HttpStatusCode.Unauthorized, orders.StatusCode);
         Assert.Contains("missing_refresh_token", await orders.Content.ReadAsStringAsync());
+
+        // OpenAPI works from the package alone (its interceptors are switched on by the package's build file).
+        var document = await client.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("\"/auth/profile\"", document);
+        Assert.Contains("Auth0Session", document);
     }
 }
