@@ -54,6 +54,8 @@ namespace Auth0.Generators.Emitting
             }
 
             writer.WriteLine("var group = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGroup(endpoints, \"\");");
+            // Login, callback and back-channel logout must stay reachable under a fallback policy that requires a user.
+            writer.WriteLine("global::Microsoft.AspNetCore.Builder.AuthorizationEndpointConventionBuilderExtensions.AllowAnonymous(group);");
 
             // Always the RequestDelegate overloads: the Delegate ones need runtime code generation,
             // which Native AOT lacks, and the request delegate generator cannot see generated code.

@@ -77,12 +77,18 @@ internal sealed class Auth0AuthenticationHandler(
         if (metadata?.GetMetadata<Auth0LoginRedirectMetadata>() is not null
             || (metadata?.GetMetadata<Auth0ApiEndpointMetadata>() is null && PlainResponses.IsPageRequest(Request)))
         {
-            var original = Request.PathBase + Request.Path + Request.QueryString;
+            var original = (Request.PathBase + Request.Path + Request.QueryString).ToString();
+            // Login keeps at most this much of returnTo anyway; longer, the query goes, then the whole value.
+            if (original.Length > Sessions.TransactionStore.MaxReturnToBytes) original = (Request.PathBase + Request.Path).ToString();
             var login = settings.RouteUrl(settings.Routes.Login);
             Response.StatusCode = StatusCodes.Status302Found;
-            Response.Headers.Location = login + "?returnTo=" + Uri.EscapeDataString(original.ToString());
+            Response.Headers.CacheControl = "no-store";
+            Response.Headers.Location = original.Length > Sessions.TransactionStore.MaxReturnToBytes
+                ? login
+                : login + "?returnTo=" + Uri.EscapeDataString(original);
             return Task.CompletedTask;
         }
+        Response.Headers.CacheControl = "no-store";
         return PlainResponses.NotAuthenticatedAsync(Context);
     }
 

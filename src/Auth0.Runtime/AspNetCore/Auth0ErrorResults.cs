@@ -26,6 +26,8 @@ public static class Auth0ErrorResults
         BackchannelAuthenticationException { Code: BackchannelAuthenticationException.NotSupported } => StatusCodes.Status501NotImplemented,
         BackchannelAuthenticationException { OAuth2Error.Error: "access_denied" } => StatusCodes.Status403Forbidden,
         BackchannelAuthenticationException => StatusCodes.Status502BadGateway,
+        // The provider's discovery document could not be fetched or read.
+        { Code: Auth0ErrorCodes.DiscoveryError } => StatusCodes.Status502BadGateway,
         // DPoP and configuration errors are the app's own bug: a 500, as for any unhandled exception.
         _ => StatusCodes.Status500InternalServerError,
     };
@@ -55,5 +57,27 @@ internal sealed class Auth0ExceptionFilter : IEndpointFilter
         {
             return ex.ToResult();
         }
+        catch (Exception ex) when (ex is not OperationCanceledException && !context.HttpContext.Response.HasStarted
+            && Auth0RequestState.For(context.HttpContext).HasUnwrittenChange)
+        {
+            // The server's own 500 would drop the Set-Cookie, and with it a refresh token the provider has already
+            // rotated: answer the 500 here, so the session change still goes out. Other failures stay the app's.
+            var logger = context.HttpContext.RequestServices.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory)) as Microsoft.Extensions.Logging.ILoggerFactory;
+            if (logger is not null) Auth0FilterLog.Unhandled(logger.CreateLogger("Auth0.Minimal.AspNetCore.Auth0ExceptionFilter"), ex.GetType().Name, ex);
+            return new PlainError();
+        }
     }
+
+    private sealed class PlainError : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) =>
+            PlainResponses.TextAsync(httpContext, StatusCodes.Status500InternalServerError, "The request could not be completed.", "internal_error");
+    }
+}
+
+internal static partial class Auth0FilterLog
+{
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 1198, Level = Microsoft.Extensions.Logging.LogLevel.Error,
+        Message = "Unhandled {Error} in an endpoint that changed the session; answered 500 with the session change kept")]
+    public static partial void Unhandled(Microsoft.Extensions.Logging.ILogger logger, string error, Exception exception);
 }

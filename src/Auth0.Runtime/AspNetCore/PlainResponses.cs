@@ -57,9 +57,16 @@ internal static class PlainResponses
         var prefix = "";
         if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && uri.IsAbsoluteUri && !string.IsNullOrEmpty(uri.Host))
         {
-            prefix = uri.Scheme + "://" + (uri.UserInfo.Length > 0 ? uri.UserInfo + "@" : "") + uri.IdnHost + (uri.IsDefaultPort ? "" : ":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var authorityEnd = location.IndexOf('/', location.IndexOf("//", StringComparison.Ordinal) + 2);
-            start = authorityEnd < 0 ? location.Length : authorityEnd;
+            try
+            {
+                prefix = uri.Scheme + "://" + (uri.UserInfo.Length > 0 ? uri.UserInfo + "@" : "") + uri.IdnHost + (uri.IsDefaultPort ? "" : ":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                var authorityEnd = location.IndexOf('/', location.IndexOf("//", StringComparison.Ordinal) + 2);
+                start = authorityEnd < 0 ? location.Length : authorityEnd;
+            }
+            catch (UriFormatException)
+            {
+                prefix = ""; // a host IDN rejects: percent-encode it with the rest
+            }
         }
         var sb = new StringBuilder(prefix, location.Length + 16);
         Span<byte> utf8 = stackalloc byte[4];

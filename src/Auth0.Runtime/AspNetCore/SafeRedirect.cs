@@ -81,8 +81,17 @@ public static class SafeRedirect
         return false;
     }
 
-    internal static bool SameOrigin(Uri a, Uri b) =>
-        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
-        && a.Port == b.Port;
+    internal static bool SameOrigin(Uri a, Uri b)
+    {
+        if (!string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) || a.Port != b.Port) return false;
+        try
+        {
+            return string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase);
+        }
+        catch (UriFormatException)
+        {
+            // A host IDN rejects (fullwidth solidus, a lone surrogate) is no host of ours.
+            return false;
+        }
+    }
 }

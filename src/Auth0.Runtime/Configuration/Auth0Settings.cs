@@ -72,7 +72,7 @@ internal sealed class Auth0Settings
         // Role policies read this claim, so the default claim filter must not drop it (a BeforeSessionSaved hook still decides).
         if (string.IsNullOrWhiteSpace(options.RoleClaimType))
             errors.Add("RoleClaimType: must name a claim, e.g. https://example.com/roles.");
-        else
+        else if (options.RoleClaimType != "role")
             options.IdTokenClaimsToKeep.Add(options.RoleClaimType);
 
         if (string.IsNullOrWhiteSpace(options.ClientId))
@@ -132,8 +132,22 @@ internal sealed class Auth0Settings
             if (api.BaseAddress is not null && !(Uri.TryCreate(api.BaseAddress, UriKind.Absolute, out var b) && (b.Scheme == Uri.UriSchemeHttps || b.Scheme == Uri.UriSchemeHttp)))
                 errors.Add($"API '{api.Name}': base address '{api.BaseAddress}' is not an absolute http(s) URL.");
         }
-        if (options.HttpTimeout <= TimeSpan.Zero)
-            errors.Add("HttpTimeout must be positive.");
+        if (options.HttpTimeout <= TimeSpan.Zero || options.HttpTimeout > TimeSpan.FromMinutes(5))
+            errors.Add("HttpTimeout must be positive and at most 5 minutes.");
+        // These go into Set-Cookie, URLs and form bodies as they are: nothing that could end or extend them.
+        if (options.Session.Cookie.Path is not { } cookiePath || !IsCookieAttributeValue(cookiePath) || !cookiePath.StartsWith('/'))
+            errors.Add($"AUTH0_COOKIE_PATH (Auth0:CookiePath): '{Printable(options.Session.Cookie.Path)}' must be a path starting with '/' of printable ASCII without ';', ',' or spaces.");
+        if (options.Session.Cookie.Domain is { } cookieDomain
+            && (!IsCookieAttributeValue(cookieDomain) || cookieDomain.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '-'))))
+            errors.Add($"AUTH0_COOKIE_DOMAIN (Auth0:CookieDomain): '{Printable(cookieDomain)}' is not a host name.");
+        if (!string.IsNullOrEmpty(options.Secret) && string.IsNullOrWhiteSpace(options.Secret))
+            errors.Add("AUTH0_SECRET (Auth0:Secret): only whitespace; use random characters (openssl rand -hex 32).");
+        if (options.ClientId?.Any(char.IsControl) == true)
+            errors.Add("AUTH0_CLIENT_ID (Auth0:ClientId): contains control characters.");
+        if (options.ClientSecret?.Any(char.IsControl) == true)
+            errors.Add("AUTH0_CLIENT_SECRET (Auth0:ClientSecret): contains control characters.");
+        if (options.Audience is { Length: > 0 } audience && (!Uri.TryCreate(audience, UriKind.Absolute, out _) || audience.Any(char.IsControl)))
+            errors.Add($"AUTH0_AUDIENCE (Auth0:Audience): '{Printable(audience)}' is not an absolute URI.");
         if (options.RetryDelay < TimeSpan.Zero)
             errors.Add("AUTH0_RETRY_DELAY (Auth0:RetryDelay): Retry delay must be non-negative.");
         if (options.DPoPClockTolerance < TimeSpan.Zero || options.DPoPClockTolerance > TimeSpan.FromSeconds(300))
@@ -187,6 +201,11 @@ internal sealed class Auth0Settings
     /// <summary>
     /// A bare host means https://host/; a URL keeps its scheme, port and path. http:// needs AllowInsecureRequests.
     /// </summary>
+    private static bool IsCookieAttributeValue(string value) =>
+        value.Length is > 0 and <= 1024 && value.All(c => c is > ' ' and < (char)0x7f && c is not ';' and not ',');
+
+    private static string Printable(string? value) => value is null ? "" : AspNetCore.PlainResponses.Sanitize(value, 80);
+
     internal static string? NormalizeIssuer(string? domain, bool allowInsecure, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(domain))

@@ -45,7 +45,7 @@ internal sealed partial class OidcMetadataCache(Auth0Settings settings, Auth0Htt
         catch (Exception ex)
         {
             lock (_lock) _pending = null;
-            LogDiscoveryFailed(logger, settings.Issuer, ex.Message);
+            LogDiscoveryFailed(logger, settings.Issuer, AspNetCore.PlainResponses.Sanitize(ex.Message, 300)); // the document's own text is in it
             throw new Auth0Exception(Auth0ErrorCodes.DiscoveryError, "Discovery failed for the OpenID Connect configuration.", ex);
         }
     }

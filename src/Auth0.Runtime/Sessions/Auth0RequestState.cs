@@ -100,6 +100,8 @@ internal sealed partial class Auth0RequestState
             }
             if (session is not null && !_cookies.IsWithinLifetime(session)) session = null;
         }
+        // The provider's session_expiry ends the session itself, not only its tokens.
+        if (session?.Internal.SessionExpiresAt is { } ceiling && _time.GetUtcNow().ToUnixTimeSeconds() >= ceiling) session = null;
         if (session is not null && await _logouts.IsLoggedOutAsync(session, ct).ConfigureAwait(false)) session = null;
 
         if (_loaded) return _session; // loaded meanwhile by a Save/Delete
@@ -118,8 +120,17 @@ internal sealed partial class Auth0RequestState
         _loaded = true;
         _session = session;
         MarkDirty(SessionChange.Write);
+        _changedData = true;
         NoCache = true;
     }
+
+    private bool _changedData;
+
+    /// <summary>
+    /// True when this request changed the session's data (a rotated refresh token, an update, a deletion) and that
+    /// change has not been written yet; a rolling re-issue alone does not count.
+    /// </summary>
+    public bool HasUnwrittenChange => _changedData && !_committed && _change != SessionChange.None;
 
     /// <summary>Saves a session created by a login: a store gets a new id, and the old one is deleted.</summary>
     public void SaveNew(Auth0Session session)
@@ -160,6 +171,7 @@ internal sealed partial class Auth0RequestState
         _loaded = true;
         _session = null;
         MarkDirty(SessionChange.Delete);
+        _changedData = true;
     }
 
     private void MarkDirty(SessionChange change)

@@ -34,6 +34,8 @@ public sealed class BackchannelAuthenticationException(string code, string messa
 public sealed class Auth0BackchannelAuthentication
 {
     private const string CibaGrant = "urn:openid:params:grant-type:ciba";
+    private const long MaxWaitSeconds = 3600;
+    private const long MaxLifetimeSeconds = 86400;
     private readonly Auth0Settings _settings;
     private readonly OidcMetadataCache _metadata;
     private readonly TokenEndpointClient _tokens;
@@ -89,9 +91,10 @@ public sealed class Auth0BackchannelAuthentication
         if (status is < 200 or > 299 || started?.Error is not null || string.IsNullOrEmpty(started?.AuthReqId) || started.ExpiresIn is not > 0)
             throw Failed(new OAuth2Exception(started?.Error ?? "invalid_response", started?.ErrorDescription ?? $"The backchannel authentication endpoint answered {status}.", status));
 
-        var interval = TimeSpan.FromSeconds(started.Interval is > 0 ? started.Interval.Value : 5);
+        // A provider's numbers are clamped: an absurd interval or lifetime must not overflow a timer.
+        var interval = TimeSpan.FromSeconds(started.Interval is > 0 ? Math.Min(started.Interval.Value, MaxWaitSeconds) : 5);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(started.ExpiresIn.Value));
+        deadline.CancelAfter(TimeSpan.FromSeconds(Math.Min(started.ExpiresIn.Value, MaxLifetimeSeconds)));
         var wait = interval;
         while (true)
         {
@@ -118,7 +121,7 @@ public sealed class Auth0BackchannelAuthentication
             }
 
             wait = interval;
-            if (RetryAfter(headers) is { } retryAfter && retryAfter > wait) wait = retryAfter;
+            if (RetryAfter(headers) is { } retryAfter && retryAfter > wait) wait = retryAfter > TimeSpan.FromSeconds(MaxWaitSeconds) ? TimeSpan.FromSeconds(MaxWaitSeconds) : retryAfter;
             if (pollStatus == 503 && headers.RetryAfter is not null) continue;
             if (pollStatus is >= 200 and < 300 && response?.AccessToken is not null) return await CompleteAsync(response, cancellationToken).ConfigureAwait(false);
             switch (response?.Error)
@@ -126,7 +129,7 @@ public sealed class Auth0BackchannelAuthentication
                 case "authorization_pending":
                     continue;
                 case "slow_down":
-                    interval += TimeSpan.FromSeconds(5);
+                    if (interval < TimeSpan.FromSeconds(MaxWaitSeconds)) interval += TimeSpan.FromSeconds(5);
                     wait = wait > interval ? wait : interval;
                     continue;
                 default:

@@ -41,6 +41,31 @@ public class AuthorizationTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task A_fallback_policy_that_requires_a_user_leaves_the_Auth0_routes_reachable()
+    {
+        await using var app = await TestApp.StartAsync(idp, services: s => s.AddAuthorization(o =>
+            o.FallbackPolicy = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build()));
+        using var browser = new TestBrowser();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync(app.BaseUrl + "/plain")).StatusCode);
+        var callback = await browser.LoginAsync(app);
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, callback.StatusCode);
+        Assert.Equal("plain", await (await browser.GetAsync(app.BaseUrl + "/plain")).Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, (await new HttpClient().PostAsync(app.BaseUrl + "/auth/backchannel-logout",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["logout_token"] = "x" }))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_long_URL_behind_login_is_not_copied_into_an_endless_returnTo()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        using var anonymous = new TestBrowser();
+        var page = await anonymous.SendAsync(Navigation(app.BaseUrl + "/authorized?q=" + new string('x', 2000)));
+        Assert.Equal(HttpStatusCode.Found, page.StatusCode);
+        Assert.Equal(app.BaseUrl + "/auth/login?returnTo=%2Fauthorized", page.Headers.Location!.ToString());
+        Assert.Contains("no-store", page.Headers.CacheControl!.ToString());
+    }
+
+    [Fact]
     public async Task Role_policies_read_the_configured_roles_claim()
     {
         await using var app = await TestApp.StartAsync(idp, options: o => o.RoleClaimType = "https://example.com/roles");

@@ -97,6 +97,26 @@ public class SessionFeatureTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task A_session_past_the_providers_session_expiry_is_over_for_every_endpoint()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        var store = app.Services.GetRequiredService<SessionCookieStore>();
+        string CookieFor(long sessionExpiresAt)
+        {
+            var session = TestSessions.Session();
+            session.Internal.SessionExpiresAt = sessionExpiresAt;
+            var jar = new ResponseCookieJar();
+            store.Write(session, new TestCookies(), jar);
+            return "__session=" + TestCookies.FromJar(jar)["__session"];
+        }
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        Assert.Equal(HttpStatusCode.OK, (await GetWithCookies(app, "/api/me", CookieFor(now + 600))).StatusCode);
+        var expired = await GetWithCookies(app, "/api/me", CookieFor(now - 1));
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        Assert.Contains(expired.Headers.GetValues("Set-Cookie"), h => h.StartsWith("__session=;", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Logout_expires_every_chunk_with_the_domain_and_path_they_were_set_with()
     {
         await using var app = await TestApp.StartAsync(idp, v => { v["AUTH0_COOKIE_DOMAIN"] = "app.example.test"; v["AUTH0_COOKIE_PATH"] = "/"; });

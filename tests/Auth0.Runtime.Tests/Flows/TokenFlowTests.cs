@@ -290,6 +290,26 @@ public class TokenFlowTests(IdpFixture idp)
     }
 
     [Fact]
+    public async Task An_app_exception_after_a_refresh_still_saves_the_rotated_refresh_token()
+    {
+        using var browser = new TestBrowser();
+        int port;
+        {
+            await using var app = await TestApp.StartAsync(idp);
+            port = app.Port;
+            await browser.LoginAsync(app);
+            var failed = await browser.GetAsync(app.BaseUrl + "/refresh-then-throw");
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+            Assert.Equal("The request could not be completed.\nerror: internal_error\n", await failed.Content.ReadAsStringAsync());
+            Assert.Contains(failed.Headers.GetValues("Set-Cookie"), h => h.StartsWith("__session=", StringComparison.Ordinal));
+        }
+        // A new process knows no rotation: only the cookie can carry the successor of the spent refresh token.
+        await using var restarted = await TestApp.StartAsync(idp, port: port);
+        var refreshed = await browser.GetAsync(restarted.BaseUrl + "/token/orders?force=true");
+        Assert.True(refreshed.StatusCode == HttpStatusCode.OK, await refreshed.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Access_token_route_rejects_malformed_scope()
     {
         var (app, browser) = await SignedIn();

@@ -156,6 +156,11 @@ public sealed class TestApp : IAsyncDisposable
         app.MapPost("/accounts/disconnect-id/{id}", async (string id, Auth0ConnectedAccounts accounts, HttpContext context) =>
             Results.Text(await accounts.DisconnectAccountByIdAsync(context, id, context.RequestAborted) ? "removed" : "absent"))
             .RequireAuth0Session();
+        app.MapGet("/refresh-then-throw", async (HttpContext context, Auth0TokenService tokens) =>
+        {
+            await tokens.GetAccessTokenAsync(context, new AccessTokenOptions { ForceRefresh = true }, context.RequestAborted);
+            throw new InvalidOperationException("an application bug after a refresh");
+        }).RequireAuth0Session();
         app.MapGet("/go-login", () => Auth0Login.Start("/after?x=1",
             new Dictionary<string, string> { ["screen_hint"] = "signup", ["client_id"] = "evil", ["redirect_uri"] = "https://evil.example/" }));
         app.MapGet("/roles", (HttpContext context) => Results.Text(string.Join(",", context.GetAuth0Session()!.User.GetRoles() ?? ["(none)"])))

@@ -95,6 +95,23 @@ public class ConfigurationTests
         Assert.Contains("https://example.com/roles", provider.GetRequiredService<Auth0Settings>().Options.IdTokenClaimsToKeep);
     }
 
+    [Theory]
+    [InlineData("AUTH0_COOKIE_PATH", "/; Domain=evil.example; SameSite=None")]
+    [InlineData("AUTH0_COOKIE_PATH", "/\r\nX-Injected: 1")]
+    [InlineData("AUTH0_COOKIE_PATH", "/caf\u00e9")]
+    [InlineData("AUTH0_COOKIE_DOMAIN", "a\u0001b")]
+    [InlineData("AUTH0_COOKIE_DOMAIN", "evil.example; Path=/")]
+    [InlineData("AUTH0_SECRET", "                                ")]
+    [InlineData("AUTH0_CLIENT_ID", "client\r\nid")]
+    [InlineData("AUTH0_AUDIENCE", "not a uri")]
+    public void Values_that_would_break_headers_or_requests_stop_the_start(string name, string value)
+    {
+        var values = Valid();
+        values[name] = value;
+        var ex = Assert.Throws<Auth0ConfigurationException>(() => Build(values));
+        Assert.Contains(ex.Problems, p => p.StartsWith(name, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Names_every_missing_setting_in_one_message()
     {

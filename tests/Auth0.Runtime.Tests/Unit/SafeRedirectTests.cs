@@ -69,4 +69,15 @@ public class SafeRedirectTests
         Assert.Equal("https://ex.com" + expected, SafeRedirect.ToAbsolute(local!, baseUri));
         Assert.Equal("https://ex.com" + expected, SafeRedirect.ToSameOriginAbsolute(input, baseUri));
     }
+
+    [Theory]
+    [InlineData("//\uFF3C")]
+    [InlineData("\\/\uFF0F")]
+    [InlineData("//\uFEFF/")]
+    [InlineData("http://\uFF3C")]
+    public void Hosts_IDN_rejects_are_refused_not_thrown(string returnTo)
+    {
+        Assert.Null(SafeRedirect.ToLocalPath(returnTo, new Uri("https://app.example.com")));
+        Assert.Null(SafeRedirect.ToSameOriginAbsolute(returnTo, new Uri("https://app.example.com")));
+    }
 }

@@ -18,6 +18,7 @@ namespace Microsoft.AspNetCore.Builder
             }
 
             var group = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGroup(endpoints, "");
+            global::Microsoft.AspNetCore.Builder.AuthorizationEndpointConventionBuilderExtensions.AllowAnonymous(group);
             global::Microsoft.AspNetCore.Http.OpenApiRouteHandlerBuilderExtensions.ExcludeFromDescription(
                 global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithMetadata(
                     global::Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions.WithName(
