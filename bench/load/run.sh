@@ -3,7 +3,7 @@
 # Cookies handler (each under the JIT and as a Native AOT binary) and behind the nextjs-auth0 session store on
 # node:http. Servers run on one core, wrk on the other. See bench/load/README.md.
 #
-#   bench/load/run.sh                 # full run: 5 s warm-up and 3 x 10 s per target, medians and ratios
+#   bench/load/run.sh                 # full run: 5 s warm-up (10 s JIT) and 3 x 10 s per target, medians and ratios
 #   bench/load/run.sh --smoke         # 1 s per target, checks only that everything answers 200
 #   options: --no-build (reuse artifacts/loadbench), --no-aot, --extra (adds the targets with rolling sessions off),
 #            --duration S, --runs N, --warmup S, --connections N
@@ -79,7 +79,7 @@ if [ "$extra" = 1 ]; then
   targets+=("nextjs-static|node $here/nextjs-server.mjs --no-rolling --port|auth0")
 fi
 
-declare -A pid port cookie results p50
+declare -A pid port cookie results p50 cpu
 cleanup() { for name in "${!pid[@]}"; do kill "${pid[$name]}" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
@@ -128,13 +128,21 @@ for entry in "${targets[@]}"; do
   [ "$code" = 200 ] || fail "$name answered $code with the session (expected 200)"
 done
 
-# One wrk run; sets run_rps and run_p50. Every response must be exactly 200 and no socket may fail.
+clock_ticks=$(getconf CLK_TCK)
+# CPU time (user + system, all threads) the server has used, in clock ticks; the comm field may contain spaces.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+# One wrk run; sets run_rps, run_p50 and run_cpu (server CPU microseconds per request). Every response must be
+# exactly 200 and no socket may fail. CPU per request does not drop when other work on the machine takes the
+# server's core away, so it is the steadier number on a shared machine.
 run_wrk() { # name seconds
-  local name=$1 seconds=$2 args line
+  local name=$1 seconds=$2 args line before after
   args=(-t1 -c"$connections" -d"${seconds}s" -s "$here/check.lua")
   [ -n "${cookie[$name]}" ] && args+=(-H "Cookie: ${cookie[$name]}")
+  before=$(cpu_ticks "${pid[$name]}")
   line=$(taskset -c "$client_core" wrk "${args[@]}" "http://127.0.0.1:${port[$name]}/api/data" | grep '^WRK_RESULT') \
     || fail "$name: wrk printed no result"
+  after=$(cpu_ticks "${pid[$name]}")
   local requests duration non200 socket
   requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$line")
   duration=$(sed -n 's/.*duration_us=\([0-9]*\).*/\1/p' <<<"$line")
@@ -144,12 +152,17 @@ run_wrk() { # name seconds
   [ "$non200" = 0 ] || fail "$name: $non200 of $requests responses were not 200"
   [ "$socket" = 0 ] || fail "$name: $socket socket errors"
   run_rps=$(awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
+  run_cpu=$(awk -v t=$((after - before)) -v hz="$clock_ticks" -v r="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / r }')
   run_p50=$(sed -n 's/.*p50_us=\([0-9]*\).*/\1/p' <<<"$line")
 }
 
 if [ "$warmup" -gt 0 ]; then
-  step "warm-up, ${warmup} s each"
-  for entry in "${targets[@]}"; do IFS='|' read -r name _ _ <<<"$entry"; run_wrk "$name" "$warmup"; done
+  # Tiered compilation shares the server's one core with the requests, so the JIT targets get twice as long.
+  step "warm-up, ${warmup} s each ($((2 * warmup)) s for the JIT targets)"
+  for entry in "${targets[@]}"; do
+    IFS='|' read -r name _ _ <<<"$entry"
+    case "$name" in jit-*) run_wrk "$name" $((2 * warmup)) ;; *) run_wrk "$name" "$warmup" ;; esac
+  done
 fi
 # Round-robin over the targets, so drift in the machine's load spreads over all of them.
 for run in $(seq 1 "$runs"); do
@@ -159,7 +172,8 @@ for run in $(seq 1 "$runs"); do
     run_wrk "$name" "$duration"
     results[$name]="${results[$name]:-} $run_rps"
     p50[$name]="${p50[$name]:-} $run_p50"
-    printf '   %-18s %8s req/s\n' "$name" "$run_rps" >&2
+    cpu[$name]="${cpu[$name]:-} $run_cpu"
+    printf '   %-18s %8s req/s %8s us CPU/request\n' "$name" "$run_rps" "$run_cpu" >&2
   done
 done
 cleanup
@@ -167,8 +181,12 @@ trap - EXIT
 
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-declare -A med
-for entry in "${targets[@]}"; do IFS='|' read -r name _ _ <<<"$entry"; med[$name]=$(median "${results[$name]}"); done
+declare -A med medcpu
+for entry in "${targets[@]}"; do
+  IFS='|' read -r name _ _ <<<"$entry"
+  med[$name]=$(median "${results[$name]}")
+  medcpu[$name]=$(median "${cpu[$name]}")
+done
 
 if [ "$smoke" = 1 ]; then
   for entry in "${targets[@]}"; do IFS='|' read -r name _ _ <<<"$entry"; printf '%-18s 200 OK (%s req/s over 1 s)\n' "$name" "${med[$name]}"; done
@@ -178,24 +196,35 @@ fi
 
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD), $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "dotnet $(dotnet --version), node $(node --version), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); server on core $server_core, wrk -t1 -c$connections -d${duration}s on core $client_core, ${warmup} s warm-up, $runs runs round-robin"
+echo "dotnet $(dotnet --version), node $(node --version), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); server on core $server_core, wrk -t1 -c$connections -d${duration}s on core $client_core, ${warmup} s warm-up ($((2 * warmup)) s JIT), $runs runs round-robin"
 echo
-echo "| Target | Runs (req/s) | Median req/s | p50 latency (median run) |"
-echo "|---|---|---:|---:|"
+echo "| Target | Runs (req/s) | Median req/s | p50 latency | Server CPU per request (runs) | Median CPU |"
+echo "|---|---|---:|---:|---|---:|"
 for entry in "${targets[@]}"; do
   IFS='|' read -r name _ _ <<<"$entry"
-  printf '| %s | %s | %s | %s ms |\n' "$name" "$(sed 's/^ //; s/ /, /g' <<<"${results[$name]}")" "${med[$name]}" \
-    "$(awk -v p="$(median "${p50[$name]}")" 'BEGIN { printf "%.2f", p / 1000 }')"
+  printf '| %s | %s | %s | %s ms | %s | %s us |\n' "$name" "$(sed 's/^ //; s/ /, /g' <<<"${results[$name]}")" "${med[$name]}" \
+    "$(awk -v p="$(median "${p50[$name]}")" 'BEGIN { printf "%.2f", p / 1000 }')" "$(sed 's/^ //; s/ /, /g' <<<"${cpu[$name]}")" "${medcpu[$name]}"
 done
 echo
-echo "| Ratio (medians) | JIT | AOT | Target |"
-echo "|---|---:|---:|---|"
-echo "| auth0 / none | $(ratio "${med[jit-auth0]}" "${med[jit-none]}") | $(ratio "${med[aot-auth0]:-}" "${med[aot-none]:-}") | >= 0.70 |"
-echo "| auth0 / cookies | $(ratio "${med[jit-auth0]}" "${med[jit-cookies]}") | $(ratio "${med[aot-auth0]:-}" "${med[aot-cookies]:-}") | >= 2 |"
-echo "| auth0 / nextjs | $(ratio "${med[jit-auth0]}" "${med[nextjs]}") | $(ratio "${med[aot-auth0]:-}" "${med[nextjs]}") | >= 7 |"
+# Throughput ratios from the req/s medians; the same ratios from CPU per request (b's CPU / a's CPU) beside them.
+pair() { # label a b target
+  local j a
+  j="$(ratio "${med[jit-$2]:-}" "${med[jit-$3]:-}") | $(ratio "${medcpu[jit-$3]:-}" "${medcpu[jit-$2]:-}")"
+  a="$(ratio "${med[aot-$2]:-}" "${med[aot-$3]:-}") | $(ratio "${medcpu[aot-$3]:-}" "${medcpu[aot-$2]:-}")"
+  echo "| $1 | $j | $a | $4 |"
+}
+med[jit-nextjs]=${med[nextjs]}; med[aot-nextjs]=${med[nextjs]}; medcpu[jit-nextjs]=${medcpu[nextjs]}; medcpu[aot-nextjs]=${medcpu[nextjs]}
+echo "| Ratio | JIT req/s | JIT CPU | AOT req/s | AOT CPU | Target |"
+echo "|---|---:|---:|---:|---:|---|"
+pair "auth0 / none" auth0 none ">= 0.70"
+pair "auth0 / cookies" auth0 cookies ">= 2"
+pair "auth0 / nextjs" auth0 nextjs ">= 7"
 if [ "$extra" = 1 ]; then
-  echo "| auth0-static / none (rolling off) | $(ratio "${med[jit-auth0-static]}" "${med[jit-none]}") | $(ratio "${med[aot-auth0-static]:-}" "${med[aot-none]:-}") | |"
-  echo "| auth0-static / nextjs-static (rolling off) | $(ratio "${med[jit-auth0-static]}" "${med[nextjs-static]}") | $(ratio "${med[aot-auth0-static]:-}" "${med[nextjs-static]}") | |"
+  med[jit-nextjs-static]=${med[nextjs-static]}; med[aot-nextjs-static]=${med[nextjs-static]}
+  medcpu[jit-nextjs-static]=${medcpu[nextjs-static]}; medcpu[aot-nextjs-static]=${medcpu[nextjs-static]}
+  pair "auth0-static / none (rolling off)" auth0-static none ""
+  pair "auth0-static / cookies (rolling off)" auth0-static cookies ""
+  pair "auth0-static / nextjs-static (rolling off)" auth0-static nextjs-static ""
 fi
 echo
 aspnet_cookie=${cookie[jit-cookies]}
