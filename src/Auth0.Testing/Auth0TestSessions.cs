@@ -36,7 +36,8 @@ public static class Auth0TestSessions
         if (session.Internal is null || (session.Internal.Sid is null && session.Internal.CreatedAt is null))
             session.Internal = new SessionInternal { Sid = "auth0-sid", CreatedAt = now.ToUnixTimeSeconds() };
         if (appServices.GetService(typeof(ISessionStore)) is not ISessionStore store)
-            return GenerateSessionCookie(session, secret, time: time);
+            // The expiry the app would write itself, so a rolling app does not re-issue the cookie on its first use.
+            return TestSessionSeam.EncryptSession(session, secret, TestSessionSeam.SessionCookieExpiry(appServices, session, now.ToUnixTimeSeconds()));
         var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         await store.SetAsync(id, session, now + lifetime, cancellationToken).ConfigureAwait(false);
         return TestSessionSeam.EncryptStoredSessionId(appServices, id, now.ToUnixTimeSeconds() + (long)lifetime.TotalSeconds);

@@ -25,6 +25,10 @@ internal static class TestSessionSeam
             ? (settings.Options.Secret!, settings.Options.Session.InactivityDuration)
             : null;
 
+    /// <summary>The Unix time the app itself would give a session cookie it wrote at <paramref name="now"/> (rolling and absolute rules).</summary>
+    internal static long SessionCookieExpiry(IServiceProvider appServices, Auth0Session session, long now) =>
+        now + ((SessionCookieStore)appServices.GetService(typeof(SessionCookieStore))!).MaxAgeSeconds(session, now);
+
     /// <summary>The cookie value that points at the session saved in the app's store under <paramref name="id"/>.</summary>
     internal static string EncryptStoredSessionId(IServiceProvider appServices, string id, long expiresAt) =>
         ((Auth0Settings)appServices.GetService(typeof(Auth0Settings))!).Crypto.Encrypt(SessionCookieStore.SessionIdPayload(id), expiresAt);

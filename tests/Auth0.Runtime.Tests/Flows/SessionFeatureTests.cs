@@ -275,4 +275,19 @@ public class SessionFeatureTests(IdpFixture idp)
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetWithCookies(app, "/api/me", "__session=" + Auth0TestSessions.GenerateSessionCookie(
             Auth0TestSessions.CreateSession("auth0|x"), "some-other-secret-0123456789abcdefghij"))).StatusCode);
     }
+
+    [Fact]
+    public async Task The_app_aware_testing_helper_writes_the_expiry_the_app_would_so_a_rolling_app_does_not_reissue_it()
+    {
+        await using var app = await TestApp.StartAsync(idp);
+        var cookie = await Auth0TestSessions.GenerateSessionCookieAsync(app.Services, Auth0TestSessions.CreateSession("auth0|fresh", "Fresh"));
+        var response = await GetWithCookies(app, "/api/me", "__session=" + cookie);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Just written with the app's own inactivity deadline: rolling it again now would only cost an encryption.
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        var store = app.Services.GetRequiredService<SessionCookieStore>();
+        Assert.NotNull(store.Decode(cookie, out var expiresAt));
+        var inactivity = (long)app.Services.GetRequiredService<Auth0.Minimal.Configuration.Auth0Settings>().Options.Session.InactivityDuration.TotalSeconds;
+        Assert.InRange(expiresAt!.Value - DateTimeOffset.UtcNow.ToUnixTimeSeconds(), inactivity - 60, inactivity);
+    }
 }
