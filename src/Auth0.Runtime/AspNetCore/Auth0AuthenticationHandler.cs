@@ -1,12 +1,9 @@
 using System.Security.Claims;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Auth0.Minimal.Configuration;
 using Auth0.Minimal.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Auth0.Minimal.AspNetCore;
 
@@ -27,74 +24,95 @@ public sealed class Auth0ApiEndpointMetadata;
 /// <summary>
 /// Authenticates from the session cookie (decrypted once per request, shared with the Auth0 routes). A challenge on
 /// a page redirects to login with the original path as one encoded returnTo; on an API it is a 401 JSON error.
+/// A plain <see cref="IAuthenticationHandler"/> created by a factory: the authentication middleware asks for one on
+/// every request, and the reflection-built <c>AuthenticationHandler&lt;T&gt;</c> with its options, logger and events
+/// cost more than the session lookup itself.
 /// </summary>
-internal sealed class Auth0AuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Auth0Settings settings)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+internal sealed class Auth0AuthenticationHandler(Auth0Settings settings) : IAuthenticationHandler
 {
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    private HttpContext _context = null!;
+    private Task<AuthenticateResult>? _result;
+
+    public Task InitializeAsync(AuthenticationScheme scheme, HttpContext context)
     {
-        var state = Auth0RequestState.For(Context);
-        Auth0Session? session;
+        _context = context;
+        return Task.CompletedTask;
+    }
+
+    // Once per request, as AuthenticationHandler<T> does: the middleware and any later AuthenticateAsync share it.
+    public Task<AuthenticateResult> AuthenticateAsync() => _result ??= AuthenticateCoreAsync();
+
+    private async Task<AuthenticateResult> AuthenticateCoreAsync()
+    {
+        var state = Auth0RequestState.For(_context);
+        bool hasSession;
         try
         {
-            session = await state.GetSessionAsync(Context.RequestAborted);
+            hasSession = await state.HasSessionAsync(_context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A store outage makes the request anonymous rather than failing it.
             return AuthenticateResult.Fail("The session could not be read: " + ex.GetType().Name);
         }
-        if (session is null) return AuthenticateResult.NoResult();
+        if (!hasSession) return AuthenticateResult.NoResult();
         // Rolling sessions: every request that carries a valid session extends it.
         state.Touch();
-        var identity = new ClaimsIdentity(Auth0Defaults.AuthenticationScheme, "name", settings.Options.RoleClaimType);
+        var identity = new ClaimsIdentity(state.SessionClaims(), Auth0Defaults.AuthenticationScheme, "name", settings.Options.RoleClaimType);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Auth0Defaults.AuthenticationScheme));
+    }
+
+    /// <summary>The claims of a session's user as <c>HttpContext.User</c> carries them.</summary>
+    internal static List<Claim> ClaimsOf(Auth0Session session)
+    {
+        var claims = new List<Claim>(session.User.Claims.Count);
         foreach (var (name, value) in session.User.Claims)
         {
             switch (value.ValueKind)
             {
-                case JsonValueKind.String: identity.AddClaim(new Claim(name, value.GetString()!)); break;
+                case JsonValueKind.String: claims.Add(new Claim(name, value.GetString()!)); break;
                 case JsonValueKind.Array:
                     foreach (var item in value.EnumerateArray())
-                        identity.AddClaim(new Claim(name, item.ValueKind == JsonValueKind.String ? item.GetString()! : item.GetRawText()));
+                        claims.Add(new Claim(name, item.ValueKind == JsonValueKind.String ? item.GetString()! : item.GetRawText()));
                     break;
                 case JsonValueKind.Null: break;
-                default: identity.AddClaim(new Claim(name, value.GetRawText())); break;
+                default: claims.Add(new Claim(name, value.GetRawText())); break;
             }
         }
-        var ticket = new AuthenticationTicket(new ClaimsPrincipal(identity), Auth0Defaults.AuthenticationScheme);
-        return AuthenticateResult.Success(ticket);
+        return claims;
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    public Task ChallengeAsync(AuthenticationProperties? properties)
     {
+        var request = _context.Request;
+        var response = _context.Response;
         // An unreachable session store is not "signed out": say so, and keep the cookie.
-        if (Auth0RequestState.For(Context).StoreFailed)
-            return PlainResponses.JsonErrorAsync(Context, 503, "session_store_unavailable", "The session store is unavailable.");
+        if (Auth0RequestState.For(_context).StoreFailed)
+            return PlainResponses.JsonErrorAsync(_context, 503, "session_store_unavailable", "The session store is unavailable.");
         // RequireAuth0Login pages always redirect and RequireAuth0Session APIs never do; any other protected endpoint
         // ([Authorize], RequireAuthorization) redirects browser navigations and answers 401 to everything else.
-        var metadata = Context.GetEndpoint()?.Metadata;
+        var metadata = _context.GetEndpoint()?.Metadata;
         if (metadata?.GetMetadata<Auth0LoginRedirectMetadata>() is not null
-            || (metadata?.GetMetadata<Auth0ApiEndpointMetadata>() is null && PlainResponses.IsPageRequest(Request)))
+            || (metadata?.GetMetadata<Auth0ApiEndpointMetadata>() is null && PlainResponses.IsPageRequest(request)))
         {
-            var original = (Request.PathBase + Request.Path + Request.QueryString).ToString();
+            var original = (request.PathBase + request.Path + request.QueryString).ToString();
             // Login keeps at most this much of returnTo anyway; longer, the query goes, then the whole value.
-            if (original.Length > Sessions.TransactionStore.MaxReturnToBytes) original = (Request.PathBase + Request.Path).ToString();
+            if (original.Length > Sessions.TransactionStore.MaxReturnToBytes) original = (request.PathBase + request.Path).ToString();
             var login = settings.RouteUrl(settings.Routes.Login);
-            Response.StatusCode = StatusCodes.Status302Found;
-            Response.Headers.CacheControl = "no-store";
-            Response.Headers.Location = original.Length > Sessions.TransactionStore.MaxReturnToBytes
+            response.StatusCode = StatusCodes.Status302Found;
+            response.Headers.CacheControl = "no-store";
+            response.Headers.Location = original.Length > Sessions.TransactionStore.MaxReturnToBytes
                 ? login
                 : login + "?returnTo=" + Uri.EscapeDataString(original);
             return Task.CompletedTask;
         }
-        Response.Headers.CacheControl = "no-store";
-        return PlainResponses.NotAuthenticatedAsync(Context);
+        response.Headers.CacheControl = "no-store";
+        return PlainResponses.NotAuthenticatedAsync(_context);
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    public Task ForbidAsync(AuthenticationProperties? properties)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
+        _context.Response.StatusCode = StatusCodes.Status403Forbidden;
         return Task.CompletedTask;
     }
 }

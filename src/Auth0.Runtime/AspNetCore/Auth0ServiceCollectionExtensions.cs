@@ -92,8 +92,14 @@ public static class Auth0ServiceCollectionExtensions
             })
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
 
-        services.AddAuthentication(Auth0Defaults.AuthenticationScheme)
-            .AddScheme<AuthenticationSchemeOptions, Auth0AuthenticationHandler>(Auth0Defaults.AuthenticationScheme, null);
+        // Created by a factory, not by the container's reflection: one is made for every request.
+        services.TryAddTransient(sp => new Auth0AuthenticationHandler(sp.GetRequiredService<Auth0Settings>()));
+        services.AddAuthentication(Auth0Defaults.AuthenticationScheme);
+        services.Configure<AuthenticationOptions>(o =>
+        {
+            if (!o.SchemeMap.ContainsKey(Auth0Defaults.AuthenticationScheme))
+                o.AddScheme<Auth0AuthenticationHandler>(Auth0Defaults.AuthenticationScheme, null);
+        });
         services.AddAuthorizationBuilder()
             .AddPolicy(Auth0Defaults.SessionPolicy, policy => policy
                 .AddAuthenticationSchemes(Auth0Defaults.AuthenticationScheme)

@@ -22,6 +22,9 @@ internal sealed partial class Auth0RequestState
     private readonly TimeProvider _time;
     private bool _loaded;
     private Auth0Session? _session;
+    // False while _session is the verified-session cache's shared instance: copied before anything can change it.
+    private bool _owned = true;
+    private VerifiedSessionCache.Entry? _entry;
     private string? _sessionId;
     private SessionChange _change;
     private bool _isNew;
@@ -50,6 +53,9 @@ internal sealed partial class Auth0RequestState
 
     public bool IsLoaded => _loaded;
 
+    /// <summary>True when the session is loaded and there is one (no copy made).</summary>
+    internal bool HasLoadedSession => _loaded && _session is not null;
+
     public static Auth0RequestState For(HttpContext context)
     {
         var state = context.Features.Get<Auth0RequestState>();
@@ -66,7 +72,7 @@ internal sealed partial class Auth0RequestState
     {
         get
         {
-            if (_loaded) return _session;
+            if (_loaded) return Own();
             if (_loadError is not null) return null; // the store failed earlier in this request: anonymous, as for authentication
             if (_store is not null || _logouts.IsActive)
                 throw new InvalidOperationException("The Auth0 session is not loaded yet; use GetAuth0SessionAsync() (it needs the session store).");
@@ -74,15 +80,48 @@ internal sealed partial class Auth0RequestState
         }
     }
 
+    /// <summary>The session, this request's own copy: changing it changes nothing until <see cref="Save"/>.</summary>
     public async ValueTask<Auth0Session?> GetSessionAsync(CancellationToken ct)
     {
-        if (_loaded) return _session;
+        if (!_loaded) await LoadAsync(ct).ConfigureAwait(false);
+        return Own();
+    }
+
+    private Auth0Session? Own()
+    {
+        if (!_owned && _session is not null)
+        {
+            _session = _session.Clone();
+            _owned = true;
+        }
+        return _session;
+    }
+
+    /// <summary>
+    /// True when the request has a session. Loads it like <see cref="GetSessionAsync"/>, without making this request's
+    /// copy: authentication only reads the session, and most requests never touch it otherwise.
+    /// </summary>
+    internal async ValueTask<bool> HasSessionAsync(CancellationToken ct)
+    {
+        if (!_loaded) await LoadAsync(ct).ConfigureAwait(false);
+        return _session is not null;
+    }
+
+    /// <summary>The claims of the loaded session's user, for <c>HttpContext.User</c>; built once per cached cookie.</summary>
+    internal List<System.Security.Claims.Claim> SessionClaims() =>
+        _entry is not null && ReferenceEquals(_session, _entry.Session)
+            ? _entry.Claims
+            : AspNetCore.Auth0AuthenticationHandler.ClaimsOf(_session!);
+
+    private async ValueTask LoadAsync(CancellationToken ct)
+    {
         var request = _context.Request;
         Auth0Session? session;
         bool hadCookies;
+        VerifiedSessionCache.Entry? entry = null;
         if (_store is null)
         {
-            session = _cookies.Read(request, out hadCookies, out _cookieExpiresAt);
+            session = _cookies.ReadShared(request, out hadCookies, out _cookieExpiresAt, out entry);
         }
         else
         {
@@ -104,14 +143,20 @@ internal sealed partial class Auth0RequestState
         if (session?.Internal.SessionExpiresAt is { } ceiling && _time.GetUtcNow().ToUnixTimeSeconds() >= ceiling) session = null;
         if (session is not null && await _logouts.IsLoggedOutAsync(session, ct).ConfigureAwait(false)) session = null;
 
-        if (_loaded) return _session; // loaded meanwhile by a Save/Delete
+        if (_loaded) return; // loaded meanwhile by a Save/Delete
         _loaded = true;
         _session = session;
+        _entry = entry;
+        _owned = session is null || entry is null || !ReferenceEquals(session, entry.Session);
         // The cookie missed a refresh-token rotation (a lost or overtaken response): write the successor back now.
-        if (session is not null && _coordinator.Heal(session)) Save(session);
+        if (session is not null && _coordinator.NeedsHeal(session, out var latest))
+        {
+            var own = Own()!;
+            own.TokenSet.RefreshToken = latest;
+            Save(own);
+        }
         // A cookie we cannot use (tampered, truncated, wrong key, expired, logged out) is cleared, not kept around.
         if (session is null && hadCookies) MarkDirty(SessionChange.Delete);
-        return session;
     }
 
     /// <summary>Saves changes to the current session (written once, when the response starts).</summary>
@@ -119,6 +164,7 @@ internal sealed partial class Auth0RequestState
     {
         _loaded = true;
         _session = session;
+        _owned = true;
         MarkDirty(SessionChange.Write);
         _changedData = true;
         NoCache = true;
@@ -160,6 +206,8 @@ internal sealed partial class Auth0RequestState
     private bool RolledRecently()
     {
         if (_store is not null || _cookieExpiresAt is not { } current || _session is null) return false;
+        // This process may have re-issued the same cookie moments ago (requests in flight with the old one).
+        if (_entry is not null) current = Math.Max(current, _entry.RolledTo);
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         var next = now + _cookies.MaxAgeSeconds(_session, now);
         var threshold = Math.Min(60, (long)_settings.Options.Session.InactivityDuration.TotalSeconds / 10);
@@ -170,6 +218,7 @@ internal sealed partial class Auth0RequestState
     {
         _loaded = true;
         _session = null;
+        _owned = true;
         MarkDirty(SessionChange.Delete);
         _changedData = true;
     }
@@ -202,7 +251,11 @@ internal sealed partial class Auth0RequestState
         var requestCookies = _context.Request.Cookies;
         if (_store is null)
         {
-            if (_change == SessionChange.Write && _session is not null) _cookies.Write(_session, requestCookies, Cookies);
+            if (_change == SessionChange.Write && _session is not null)
+            {
+                var expiresAt = _cookies.Write(Own()!, requestCookies, Cookies);
+                if (!_changedData && expiresAt is { } rolledTo) _entry?.Rolled(rolledTo);
+            }
             else if (_change == SessionChange.Delete) _cookies.Delete(requestCookies, Cookies);
         }
         else

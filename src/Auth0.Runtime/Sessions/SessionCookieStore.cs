@@ -31,7 +31,38 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     /// <summary>As <see cref="Read(HttpRequest, out bool)"/>, also giving the session cookie's expiry (null when unknown).</summary>
     public Auth0Session? Read(HttpRequest request, out bool hadSessionCookies, out long? cookieExpiresAt)
     {
+        var session = ReadShared(request, out hadSessionCookies, out cookieExpiresAt, out var entry);
+        return entry is not null && session is not null ? session.Clone() : session;
+    }
+
+    /// <summary>
+    /// As <see cref="Read(HttpRequest, out bool, out long?)"/>, but a cached value comes back as the cache's own session
+    /// (<paramref name="entry"/> is set): the caller copies it before anything can change it.
+    /// </summary>
+    internal Auth0Session? ReadShared(HttpRequest request, out bool hadSessionCookies, out long? cookieExpiresAt, out VerifiedSessionCache.Entry? entry)
+    {
         cookieExpiresAt = null;
+        entry = null;
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        // The common cases straight from the Cookie header: no session cookie at all, or a value verified before. Only
+        // what the full parse below would read the same way takes this path; anything unusual goes the long way.
+        var header = request.Headers.Cookie;
+        if (header.Count == 1 && header[0] is { Length: > 0 } text)
+        {
+            Span<(int Start, int Length)> parts = stackalloc (int, int)[MaxFastChunks];
+            switch (Locate(text, parts, out var count))
+            {
+                case Located.None:
+                    hadSessionCookies = false;
+                    return null;
+                case Located.Found when _verified.Find(text, parts[..count], now) is { } hit && IsWithinLifetime(hit.Session):
+                    hadSessionCookies = true;
+                    entry = hit;
+                    cookieExpiresAt = hit.ExpiresAt;
+                    return hit.Session;
+            }
+        }
+
         var cookies = request.Cookies;
         hadSessionCookies = HasAnySessionCookie(cookies);
         if (!hadSessionCookies) return null;
@@ -40,10 +71,79 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             foreach (var candidate in RawValues(request, CookieName))
             {
                 if (candidate.Length == 0) continue;
-                if (Decode(candidate, out cookieExpiresAt) is { } session) return session;
+                if (DecodeShared(candidate, now, out cookieExpiresAt, out entry) is { } session) return session;
             }
         }
-        return Decode(ReadChunks(cookies), out cookieExpiresAt);
+        return DecodeShared(ReadChunks(cookies), now, out cookieExpiresAt, out entry);
+    }
+
+    private const int MaxFastChunks = 8;
+
+    private enum Located { None, Found, Unsure }
+
+    // Finds the session cookie (or its chunks __session__0..N-1, in any order) in one Cookie header without
+    // allocating. Unsure, for the full parse to decide: a name twice, a name in other letter case, a chunk name that
+    // is not canonical, a gap, quotes or percent-encoding, an empty value, more chunks than the fast path holds.
+    private Located Locate(string header, Span<(int Start, int Length)> parts, out int count)
+    {
+        count = 0;
+        var name = CookieName;
+        var text = header.AsSpan();
+        var baseAt = (Start: -1, Length: 0);
+        var chunks = 0;
+        var highest = -1;
+        parts.Fill((-1, 0));
+        var position = 0;
+        while (position < text.Length)
+        {
+            var semicolon = text[position..].IndexOf(';');
+            var end = semicolon < 0 ? text.Length : position + semicolon;
+            var pair = text[position..end];
+            var eq = pair.IndexOf('=');
+            if (eq > 0)
+            {
+                var cookieName = pair[..eq].Trim(' ');
+                if (cookieName.StartsWith(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    var valueStart = position + eq + 1;
+                    var value = pair[(eq + 1)..];
+                    var lead = value.Length - value.TrimStart(' ').Length;
+                    value = value.Trim(' ');
+                    valueStart += lead;
+                    if (value.Length == 0 || value.IndexOfAny('"', '%') >= 0) return Located.Unsure;
+                    if (cookieName.Length == name.Length)
+                    {
+                        if (!cookieName.SequenceEqual(name) || baseAt.Start >= 0) return Located.Unsure;
+                        baseAt = (valueStart, value.Length);
+                    }
+                    else if (cookieName.Length > name.Length + 2 && cookieName[name.Length] == '_' && cookieName[name.Length + 1] == '_')
+                    {
+                        var digits = cookieName[(name.Length + 2)..];
+                        if (!cookieName.StartsWith(name, StringComparison.Ordinal) || digits.Length != 1 || !char.IsAsciiDigit(digits[0])
+                            || digits[0] - '0' >= parts.Length)
+                            return Located.Unsure;
+                        var index = digits[0] - '0';
+                        if (parts[index].Start >= 0) return Located.Unsure;
+                        parts[index] = (valueStart, value.Length);
+                        chunks++;
+                        highest = Math.Max(highest, index);
+                    }
+                    // Any other name that merely starts with the session's (e.g. "__session_x") is not ours.
+                }
+            }
+            if (semicolon < 0) break;
+            position = end + 1;
+        }
+        if (baseAt.Start >= 0)
+        {
+            parts[0] = baseAt;
+            count = 1;
+            return Located.Found;
+        }
+        if (chunks == 0) return Located.None;
+        if (highest != chunks - 1) return Located.Unsure;
+        count = chunks;
+        return Located.Found;
     }
 
     /// <summary>The raw (reassembled) cookie value, or null when there is none or the chunks are incomplete.</summary>
@@ -76,29 +176,35 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     /// <summary>As <see cref="Decode(string?)"/>, also giving the cookie's own expiry (null when unknown).</summary>
     public Auth0Session? Decode(string? raw, out long? cookieExpiresAt)
     {
+        var session = DecodeShared(raw, time.GetUtcNow().ToUnixTimeSeconds(), out cookieExpiresAt, out var entry);
+        return entry is not null && session is not null ? session.Clone() : session;
+    }
+
+    // A browser sends the same cookie on every request until it changes: decrypt it once, then share the result.
+    private Auth0Session? DecodeShared(string? raw, long now, out long? cookieExpiresAt, out VerifiedSessionCache.Entry? entry)
+    {
         cookieExpiresAt = null;
+        entry = null;
         if (string.IsNullOrEmpty(raw)) return null;
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
         // Both formats are always readable, so switching the option logs nobody out.
         if (Crypto.CompactSessionFormat.IsCompact(raw))
             return _compact.Open(raw, now) is { } compact && IsWithinLifetime(compact) ? compact : null;
 
-        // A browser sends the same cookie on every request until it changes: decrypt it once, then hand out copies.
-        if (_verified.TryGet(raw, now, out var cached, out var expiresAt))
+        if (_verified.Find(raw, now) is { } hit)
         {
-            cookieExpiresAt = expiresAt;
-            return IsWithinLifetime(cached) ? cached : null;
+            cookieExpiresAt = hit.ExpiresAt;
+            if (!IsWithinLifetime(hit.Session)) return null;
+            entry = hit;
+            return hit.Session;
         }
         var plaintext = settings.Crypto.Decrypt(raw, now, toleranceSeconds: 0);
         if (plaintext is null) return null;
         var session = Deserialize(plaintext, out var exp);
         if (session is null || !IsWithinLifetime(session)) return null;
-        if (exp is { } known)
-        {
-            cookieExpiresAt = known;
-            _verified.Add(raw, session, known);
-        }
-        return session;
+        if (exp is not { } known) return session;
+        cookieExpiresAt = known;
+        entry = _verified.Add(raw, session, known);
+        return entry?.Session ?? session;
     }
 
     private readonly VerifiedSessionCache _verified = new();
@@ -237,13 +343,14 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         return Math.Max(0, expiresAt - now);
     }
 
-    public void Write(Auth0Session session, IRequestCookieCollection requestCookies, ResponseCookieJar jar)
+    /// <summary>Writes the session cookie; returns its expiry, or null when the session was too large and was deleted.</summary>
+    public long? Write(Auth0Session session, IRequestCookieCollection requestCookies, ResponseCookieJar jar)
     {
         if (!TryFit(session))
         {
             // Better no session than a cookie the browser or a proxy will reject on every later request.
             Delete(requestCookies, jar);
-            return;
+            return null;
         }
         var nowOffset = time.GetUtcNow();
         var now = nowOffset.ToUnixTimeSeconds();
@@ -260,7 +367,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             jar.Set(cookie, CookieName, value, cookieMaxAge, nowOffset);
             foreach (var name in ChunkNames(requestCookies).Take(MaxDeletions)) jar.Delete(cookie, name, nowOffset);
             telemetry.SessionCookieWritten(value.Length, 1, format);
-            return;
+            return now + maxAge;
         }
 
         var count = (value.Length + MaxChunkSize - 1) / MaxChunkSize;
@@ -276,6 +383,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         foreach (var name in ChunkNames(requestCookies).Where(n => !written.Contains(n)).Take(MaxDeletions))
             jar.Delete(cookie, name, nowOffset);
         if (requestCookies.ContainsKey(CookieName)) jar.Delete(cookie, CookieName, nowOffset);
+        return now + maxAge;
     }
 
     /// <summary>Deletes the base cookie and every chunk the browser sent, with the attributes they were set with.</summary>

@@ -41,11 +41,18 @@ internal sealed class RefreshCoordinator(TimeProvider time, Diagnostics.Auth0Tel
     /// </summary>
     public bool Heal(Auth0Session session)
     {
-        if (_rotations.IsEmpty || session.TokenSet.RefreshToken is not { } current) return false;
-        var latest = Latest(current);
-        if (latest == current) return false;
+        if (!NeedsHeal(session, out var latest)) return false;
         session.TokenSet.RefreshToken = latest;
         return true;
+    }
+
+    /// <summary>True when <see cref="Heal"/> would change the session: a successor of its refresh token is known.</summary>
+    public bool NeedsHeal(Auth0Session session, out string latest)
+    {
+        latest = "";
+        if (_rotations.IsEmpty || session.TokenSet.RefreshToken is not { } current) return false;
+        latest = Latest(current);
+        return latest != current;
     }
 
     /// <summary>The newest refresh token known to have replaced <paramref name="refreshToken"/>.</summary>
