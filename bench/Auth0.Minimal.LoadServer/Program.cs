@@ -9,10 +9,12 @@ using Microsoft.AspNetCore.DataProtection;
 // --mode none|auth0|cookies: GET /api/data with no authentication, an Auth0.Minimal session, or ASP.NET Core's Cookies
 // handler. --print-cookie (auth0) prints a Cookie header for the bench user and exits; cookies mode signs the same
 // user in at POST /setup/sign-in instead, since its key ring lives in the process. --no-rolling turns rolling off;
-// --port N listens on 127.0.0.1:N (any other argument goes to the host, e.g. --urls).
+// --port N listens on 127.0.0.1:N; --inproc N times N requests through the pipeline without sockets (any other argument
+// goes to the host, e.g. --urls).
 var mode = "none";
 var printCookie = false;
 var rolling = true;
+int? inProcessRequests = null;
 var hostArgs = new List<string>();
 for (var i = 0; i < args.Length; i++)
 {
@@ -21,6 +23,7 @@ for (var i = 0; i < args.Length; i++)
         case "--mode" when i + 1 < args.Length: mode = args[++i]; break;
         case "--print-cookie": printCookie = true; break;
         case "--no-rolling": rolling = false; break;
+        case "--inproc" when i + 1 < args.Length: inProcessRequests = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--port" when i + 1 < args.Length: hostArgs.AddRange(["--urls", "http://127.0.0.1:" + args[++i]]); break;
         default: hostArgs.Add(args[i]); break;
     }
@@ -65,6 +68,9 @@ switch (mode)
         break;
 }
 
+var inProcess = inProcessRequests is null ? null : new Auth0.Minimal.LoadServer.InProcessServer();
+if (inProcess is not null) builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer>(inProcess);
+
 var app = builder.Build();
 
 if (printCookie)
@@ -96,6 +102,19 @@ switch (mode)
         });
         api.RequireAuthorization();
         break;
+}
+
+if (inProcess is not null)
+{
+    await app.StartAsync();
+    string? cookie = null;
+    if (mode == "auth0")
+        cookie = CookieHeader("__session", await Auth0TestSessions.GenerateSessionCookieAsync(app.Services, BenchIdentity.Auth0Session(DateTimeOffset.UtcNow.ToUnixTimeSeconds())));
+    else if (mode == "cookies")
+        cookie = string.Join("; ", (await inProcess.Send!("POST", "/setup/sign-in", null)).SetCookies.Select(c => c.Split(';')[0]));
+    var code = await Auth0.Minimal.LoadServer.InProcessRun.RunAsync(inProcess, cookie, inProcessRequests!.Value);
+    await app.StopAsync();
+    return code;
 }
 
 await app.RunAsync();
