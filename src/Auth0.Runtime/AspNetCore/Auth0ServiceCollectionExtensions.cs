@@ -63,6 +63,8 @@ public static class Auth0ServiceCollectionExtensions
         services.AddSingleton<TokenEndpointClient>();
         services.AddSingleton<IdTokenValidator>();
         services.AddSingleton<SessionCookieStore>();
+        services.AddSingleton(sp => new Auth0RequestState.Services(sp.GetRequiredService<SessionCookieStore>(), sp.GetRequiredService<LogoutRegistry>(),
+            sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TransactionStore>();
         services.AddSingleton<Tokens.RefreshCoordinator>();
         services.AddSingleton(sp => new Auth0TokenService(

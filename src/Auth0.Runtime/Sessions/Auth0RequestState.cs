@@ -32,18 +32,31 @@ internal sealed partial class Auth0RequestState
     private bool _flushRegistered;
     private SessionStoreUnavailableException? _loadError;
     private long? _cookieExpiresAt;
+    private long _now;
 
     private enum SessionChange { None, Write, Delete }
 
     private Auth0RequestState(HttpContext context, IServiceProvider services)
     {
         _context = context;
-        _cookies = services.GetRequiredService<SessionCookieStore>();
+        // One lookup for the singletons, made on every request; the store may be scoped, so it comes from the request.
+        var shared = services.GetRequiredService<Services>();
+        _cookies = shared.Cookies;
+        _logouts = shared.Logouts;
+        _coordinator = shared.Coordinator;
+        _settings = shared.Settings;
+        _time = shared.Time;
         _store = services.GetService<ISessionStore>();
-        _logouts = services.GetRequiredService<LogoutRegistry>();
-        _coordinator = services.GetRequiredService<Tokens.RefreshCoordinator>();
-        _settings = services.GetRequiredService<Auth0Settings>();
-        _time = services.GetRequiredService<TimeProvider>();
+    }
+
+    /// <summary>The singletons every request's state needs.</summary>
+    internal sealed class Services(SessionCookieStore cookies, LogoutRegistry logouts, Tokens.RefreshCoordinator coordinator, Auth0Settings settings, TimeProvider time)
+    {
+        public SessionCookieStore Cookies { get; } = cookies;
+        public LogoutRegistry Logouts { get; } = logouts;
+        public Tokens.RefreshCoordinator Coordinator { get; } = coordinator;
+        public Auth0Settings Settings { get; } = settings;
+        public TimeProvider Time { get; } = time;
     }
 
     public ResponseCookieJar Cookies { get; } = new();
@@ -115,13 +128,15 @@ internal sealed partial class Auth0RequestState
 
     private async ValueTask LoadAsync(CancellationToken ct)
     {
+        // One clock read for every check of this request (the clock is a system call on some VMs).
+        var now = _now = _time.GetUtcNow().ToUnixTimeSeconds();
         var request = _context.Request;
         Auth0Session? session;
         bool hadCookies;
         VerifiedSessionCache.Entry? entry = null;
         if (_store is null)
         {
-            session = _cookies.ReadShared(request, out hadCookies, out _cookieExpiresAt, out entry);
+            session = _cookies.ReadShared(request, now, out hadCookies, out _cookieExpiresAt, out entry);
         }
         else
         {
@@ -137,10 +152,10 @@ internal sealed partial class Auth0RequestState
                 _loadError = new SessionStoreUnavailableException(ex);
                 throw _loadError;
             }
-            if (session is not null && !_cookies.IsWithinLifetime(session)) session = null;
+            if (session is not null && !_cookies.IsWithinLifetime(session, now)) session = null;
         }
         // The provider's session_expiry ends the session itself, not only its tokens.
-        if (session?.Internal.SessionExpiresAt is { } ceiling && _time.GetUtcNow().ToUnixTimeSeconds() >= ceiling) session = null;
+        if (session?.Internal.SessionExpiresAt is { } ceiling && now >= ceiling) session = null;
         if (session is not null && await _logouts.IsLoggedOutAsync(session, ct).ConfigureAwait(false)) session = null;
 
         if (_loaded) return; // loaded meanwhile by a Save/Delete
@@ -149,7 +164,7 @@ internal sealed partial class Auth0RequestState
         _entry = entry;
         _owned = session is null || entry is null || !ReferenceEquals(session, entry.Session);
         // The cookie missed a refresh-token rotation (a lost or overtaken response): write the successor back now.
-        if (session is not null && _coordinator.NeedsHeal(session, out var latest))
+        if (session is not null && NeedsHeal(session, entry, out var latest))
         {
             var own = Own()!;
             own.TokenSet.RefreshToken = latest;
@@ -157,6 +172,17 @@ internal sealed partial class Auth0RequestState
         }
         // A cookie we cannot use (tampered, truncated, wrong key, expired, logged out) is cleared, not kept around.
         if (session is null && hadCookies) MarkDirty(SessionChange.Delete);
+    }
+
+    // A cached cookie found in no need of healing stays so until another rotation is recorded (it hashes the token).
+    private bool NeedsHeal(Auth0Session session, VerifiedSessionCache.Entry? entry, out string latest)
+    {
+        latest = "";
+        var version = _coordinator.RotationVersion;
+        if (entry is not null && entry.HealCheckedAt == version) return false;
+        if (_coordinator.NeedsHeal(session, out latest)) return true;
+        if (entry is not null) entry.HealCheckedAt = version;
+        return false;
     }
 
     /// <summary>Saves changes to the current session (written once, when the response starts).</summary>
@@ -208,7 +234,7 @@ internal sealed partial class Auth0RequestState
         if (_store is not null || _cookieExpiresAt is not { } current || _session is null) return false;
         // This process may have re-issued the same cookie moments ago (requests in flight with the old one).
         if (_entry is not null) current = Math.Max(current, _entry.RolledTo);
-        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var now = _now; // the request's own clock reading, from loading the session
         var next = now + _cookies.MaxAgeSeconds(_session, now);
         var threshold = Math.Min(60, (long)_settings.Options.Session.InactivityDuration.TotalSeconds / 10);
         return next - current < threshold;

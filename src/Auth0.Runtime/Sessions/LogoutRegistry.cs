@@ -16,6 +16,7 @@ internal sealed class LogoutRegistry(Auth0Settings settings, TimeProvider time, 
     private const string SidPrefix = "auth0:logout:sid:";
     private const string SubPrefix = "auth0:logout:sub:";
     private readonly ConcurrentDictionary<string, (long LoggedOutAt, string? Sub, long Until)> _memory = new(StringComparer.Ordinal);
+    private volatile bool _anyInMemory;
 
     /// <summary>True when lookups need I/O (a distributed cache), so they cannot be made synchronously.</summary>
     public bool IsActive => cache is not null;
@@ -37,7 +38,8 @@ internal sealed class LogoutRegistry(Auth0Settings settings, TimeProvider time, 
 
     public async ValueTask<bool> IsLoggedOutAsync(Auth0Session session, CancellationToken ct)
     {
-        if (cache is null && _memory.IsEmpty) return false;
+        // Not _memory.IsEmpty: on an empty ConcurrentDictionary that takes every lock, on every request.
+        if (cache is null && !_anyInMemory) return false;
         if (session.Internal.Sid is { } sid && await GetAsync(SidPrefix + sid, ct).ConfigureAwait(false) is { } bySid
             && (bySid.Sub is null || bySid.Sub == session.User.Sub))
             return true;
@@ -51,6 +53,7 @@ internal sealed class LogoutRegistry(Auth0Settings settings, TimeProvider time, 
         if (cache is null)
         {
             _memory[key] = (loggedOutAt, sub, until);
+            _anyInMemory = true;
             return;
         }
         var value = loggedOutAt.ToString(CultureInfo.InvariantCulture) + (sub is null ? "" : "\n" + sub);

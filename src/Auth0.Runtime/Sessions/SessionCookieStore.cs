@@ -31,7 +31,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     /// <summary>As <see cref="Read(HttpRequest, out bool)"/>, also giving the session cookie's expiry (null when unknown).</summary>
     public Auth0Session? Read(HttpRequest request, out bool hadSessionCookies, out long? cookieExpiresAt)
     {
-        var session = ReadShared(request, out hadSessionCookies, out cookieExpiresAt, out var entry);
+        var session = ReadShared(request, time.GetUtcNow().ToUnixTimeSeconds(), out hadSessionCookies, out cookieExpiresAt, out var entry);
         return entry is not null && session is not null ? session.Clone() : session;
     }
 
@@ -39,11 +39,10 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     /// As <see cref="Read(HttpRequest, out bool, out long?)"/>, but a cached value comes back as the cache's own session
     /// (<paramref name="entry"/> is set): the caller copies it before anything can change it.
     /// </summary>
-    internal Auth0Session? ReadShared(HttpRequest request, out bool hadSessionCookies, out long? cookieExpiresAt, out VerifiedSessionCache.Entry? entry)
+    internal Auth0Session? ReadShared(HttpRequest request, long now, out bool hadSessionCookies, out long? cookieExpiresAt, out VerifiedSessionCache.Entry? entry)
     {
         cookieExpiresAt = null;
         entry = null;
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
         // The common cases straight from the Cookie header: no session cookie at all, or a value verified before. Only
         // what the full parse below would read the same way takes this path; anything unusual goes the long way.
         var header = request.Headers.Cookie;
@@ -55,7 +54,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
                 case Located.None:
                     hadSessionCookies = false;
                     return null;
-                case Located.Found when _verified.Find(text, parts[..count], now) is { } hit && IsWithinLifetime(hit.Session):
+                case Located.Found when _verified.Find(text, parts[..count], now) is { } hit && IsWithinLifetime(hit.Session, now):
                     hadSessionCookies = true;
                     entry = hit;
                     cookieExpiresAt = hit.ExpiresAt;
@@ -188,19 +187,19 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         if (string.IsNullOrEmpty(raw)) return null;
         // Both formats are always readable, so switching the option logs nobody out.
         if (Crypto.CompactSessionFormat.IsCompact(raw))
-            return _compact.Open(raw, now) is { } compact && IsWithinLifetime(compact) ? compact : null;
+            return _compact.Open(raw, now) is { } compact && IsWithinLifetime(compact, now) ? compact : null;
 
         if (_verified.Find(raw, now) is { } hit)
         {
             cookieExpiresAt = hit.ExpiresAt;
-            if (!IsWithinLifetime(hit.Session)) return null;
+            if (!IsWithinLifetime(hit.Session, now)) return null;
             entry = hit;
             return hit.Session;
         }
         var plaintext = settings.Crypto.Decrypt(raw, now, toleranceSeconds: 0);
         if (plaintext is null) return null;
         var session = Deserialize(plaintext, out var exp);
-        if (session is null || !IsWithinLifetime(session)) return null;
+        if (session is null || !IsWithinLifetime(session, now)) return null;
         if (exp is not { } known) return session;
         cookieExpiresAt = known;
         entry = _verified.Add(raw, session, known);
@@ -209,10 +208,11 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
 
     private readonly VerifiedSessionCache _verified = new();
 
-    public bool IsWithinLifetime(Auth0Session session)
+    public bool IsWithinLifetime(Auth0Session session) => IsWithinLifetime(session, time.GetUtcNow().ToUnixTimeSeconds());
+
+    public bool IsWithinLifetime(Auth0Session session, long now)
     {
         if (session.Internal.CreatedAt is not { } createdAt) return true;
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
         return createdAt + (long)settings.Options.Session.AbsoluteDuration.TotalSeconds > now;
     }
 

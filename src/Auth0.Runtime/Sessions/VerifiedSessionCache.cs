@@ -17,6 +17,7 @@ internal sealed class VerifiedSessionCache
     internal const int KeyLength = 22;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _byKey;
+    private int _added;
 
     public VerifiedSessionCache() => _byKey = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
 
@@ -24,6 +25,7 @@ internal sealed class VerifiedSessionCache
     {
         private List<Claim>? _claims;
         private long _rolledTo;
+        private long _healCheckedAt = -1;
 
         public string Value { get; } = value;
         /// <summary>Shared by every request with this cookie: read it, never change it.</summary>
@@ -37,6 +39,13 @@ internal sealed class VerifiedSessionCache
         /// cookie again (requests already in flight, or one that ignores Set-Cookie) does not cost another encryption.
         /// </summary>
         public long RolledTo => Volatile.Read(ref _rolledTo);
+
+        /// <summary>The refresh-token rotation count at which this session was last found to need no healing.</summary>
+        public long HealCheckedAt
+        {
+            get => Interlocked.Read(ref _healCheckedAt);
+            set => Interlocked.Exchange(ref _healCheckedAt, value);
+        }
 
         public void Rolled(long expiresAt)
         {
@@ -78,7 +87,12 @@ internal sealed class VerifiedSessionCache
     {
         if (cookieValue.Length < KeyLength) return null;
         // Full means many distinct cookies: start over rather than track use; the next reads decrypt again.
-        if (_entries.Count >= Capacity) _entries.Clear();
+        // (A counter, not _entries.Count, which takes every lock of the dictionary.)
+        if (Interlocked.Increment(ref _added) > Capacity)
+        {
+            _entries.Clear();
+            Interlocked.Exchange(ref _added, 1);
+        }
         var entry = new Entry(cookieValue, session, expiresAt);
         _entries[cookieValue[^KeyLength..]] = entry;
         return entry;

@@ -39,6 +39,11 @@ internal sealed class RefreshCoordinator(TimeProvider time, Diagnostics.Auth0Tel
     /// Replaces a session's refresh token with its newest known successor (the cookie missed a rotation); true when it
     /// changed, so the caller saves the session.
     /// </summary>
+    private long _rotationVersion;
+
+    /// <summary>Counts the rotations recorded so far: a session checked at this version needs no new check until it changes.</summary>
+    public long RotationVersion => Interlocked.Read(ref _rotationVersion);
+
     public bool Heal(Auth0Session session)
     {
         if (!NeedsHeal(session, out var latest)) return false;
@@ -50,7 +55,8 @@ internal sealed class RefreshCoordinator(TimeProvider time, Diagnostics.Auth0Tel
     public bool NeedsHeal(Auth0Session session, out string latest)
     {
         latest = "";
-        if (_rotations.IsEmpty || session.TokenSet.RefreshToken is not { } current) return false;
+        // Not _rotations.IsEmpty: on an empty ConcurrentDictionary that takes every lock, on every request.
+        if (RotationVersion == 0 || session.TokenSet.RefreshToken is not { } current) return false;
         latest = Latest(current);
         return latest != current;
     }
@@ -140,6 +146,7 @@ internal sealed class RefreshCoordinator(TimeProvider time, Diagnostics.Auth0Tel
                     if (!string.IsNullOrEmpty(response.RefreshToken) && response.RefreshToken != refreshToken)
                     {
                         _rotations[Hash(refreshToken)] = (response.RefreshToken, at);
+                        Interlocked.Increment(ref _rotationVersion);
                         _recent.TryAdd(Key(response.RefreshToken, audience, scope), (response, at, true));
                     }
                     Prune(at);
