@@ -21,10 +21,14 @@ internal sealed class CookieCrypto
     internal const long ClockToleranceSeconds = 15;
 
     private readonly byte[] _key;
+    // One AesGcm per thread (an instance is not safe for concurrent use): setting up the cipher and its key cost
+    // about as much as decrypting a whole session cookie.
+    private readonly ThreadLocal<AesGcm> _aes;
 
     public CookieCrypto(string secret)
     {
         _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret), 32, salt: [], info: "JWE CEK"u8.ToArray());
+        _aes = new ThreadLocal<AesGcm>(() => new AesGcm(_key, TagSize));
     }
 
     /// <summary>Encrypts <paramref name="payloadJson"/> (a JSON object) after setting its <c>exp</c> claim.</summary>
@@ -40,8 +44,7 @@ internal sealed class CookieCrypto
             try
             {
                 var ct = cipher.AsSpan(0, plaintext.Length);
-                using (var aes = new AesGcm(_key, TagSize))
-                    aes.Encrypt(iv, plaintext.AsSpan(), ct, tag, HeaderAscii);
+                _aes.Value!.Encrypt(iv, plaintext.AsSpan(), ct, tag, HeaderAscii);
                 return string.Concat(ProtectedHeader, "..", Base64Url.Encode(iv), ".", Base64Url.Encode(ct), ".") + Base64Url.Encode(tag);
             }
             finally { ArrayPool<byte>.Shared.Return(cipher); }
@@ -58,6 +61,20 @@ internal sealed class CookieCrypto
     /// <summary>As <see cref="Decrypt(string?, long)"/> with an explicit tolerance on exp/nbf (sessions use none).</summary>
     public byte[]? Decrypt(string? value, long nowEpoch, long toleranceSeconds)
     {
+        var plaintext = DecryptCore(value, pooled: false, out _);
+        return plaintext is not null && HasValidTimes(plaintext, nowEpoch, toleranceSeconds) ? plaintext : null;
+    }
+
+    /// <summary>
+    /// Decrypts into an array from <see cref="ArrayPool{T}.Shared"/> (the first <paramref name="length"/> bytes), without
+    /// checking <c>exp</c>/<c>nbf</c>: for a caller that reads them while parsing the payload anyway, and that zeroes and
+    /// returns the array afterwards.
+    /// </summary>
+    internal byte[]? DecryptPooledUnchecked(string? value, out int length) => DecryptCore(value, pooled: true, out length);
+
+    private byte[]? DecryptCore(string? value, bool pooled, out int length)
+    {
+        length = 0;
         if (string.IsNullOrEmpty(value) || value.Length > MaxCookieChars) return null;
         var span = value.AsSpan();
 
@@ -90,19 +107,20 @@ internal sealed class CookieCrypto
         try
         {
             if (!Base64Url.TryDecode(ctText, ct, out var ctLen)) return null;
-            var plaintext = new byte[ctLen];
+            var plaintext = pooled ? ArrayPool<byte>.Shared.Rent(Math.Max(ctLen, 1)) : new byte[ctLen];
             var aad = header.Length <= 256 ? stackalloc byte[header.Length] : new byte[header.Length];
             for (var i = 0; i < header.Length; i++) aad[i] = (byte)header[i];
             try
             {
-                using var aes = new AesGcm(_key, TagSize);
-                aes.Decrypt(iv[..IvSize], ct.AsSpan(0, ctLen), tag[..TagSize], plaintext, aad);
+                _aes.Value!.Decrypt(iv[..IvSize], ct.AsSpan(0, ctLen), tag[..TagSize], plaintext.AsSpan(0, ctLen), aad);
             }
             catch (CryptographicException)
             {
+                if (pooled) ArrayPool<byte>.Shared.Return(plaintext, clearArray: true);
                 return null;
             }
-            return HasValidTimes(plaintext, nowEpoch, toleranceSeconds) ? plaintext : null;
+            length = ctLen;
+            return plaintext;
         }
         finally { ArrayPool<byte>.Shared.Return(ct); }
     }

@@ -29,13 +29,11 @@ internal sealed class Auth0UserConverter : JsonConverter<Auth0User>
     public override Auth0User Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("user must be an object.");
+        // One document for the whole user, every claim a view into it: a document per claim cost a copy and a
+        // metadata table each, on every session read.
+        var user = JsonElement.ParseValue(ref reader);
         var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var name = reader.GetString()!;
-            reader.Read();
-            claims[name] = JsonElement.ParseValue(ref reader);
-        }
+        foreach (var property in user.EnumerateObject()) claims[property.Name] = property.Value;
         return new Auth0User(claims);
     }
 

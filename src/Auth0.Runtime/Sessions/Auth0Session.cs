@@ -30,6 +30,10 @@ public sealed class Auth0Session
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 
+    /// <summary>The cookie's <c>exp</c> while it is read (cleared right after): a member of its own, so reading it costs no extension-data entry.</summary>
+    [JsonInclude, JsonPropertyName("exp"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal long? CookieExpiry { get; set; }
+
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "user", "tokenSet", "accessTokens", "internal", "exp", "connectionTokenSets" };
 
     /// <summary>A custom top-level field (nextjs-auth0 apps store e.g. <c>updatedAt</c> this way).</summary>

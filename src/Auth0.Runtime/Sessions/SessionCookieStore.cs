@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Auth0.Minimal.Configuration;
 using Auth0.Minimal.Json;
@@ -196,14 +198,33 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             entry = hit;
             return hit.Session;
         }
-        var plaintext = settings.Crypto.Decrypt(raw, now, toleranceSeconds: 0);
-        if (plaintext is null) return null;
-        var session = Deserialize(plaintext, out var exp);
-        if (session is null || !IsWithinLifetime(session, now)) return null;
+        var session = DecodeUncached(raw, now, out var exp);
+        if (session is null) return null;
         if (exp is not { } known) return session;
         cookieExpiresAt = known;
         entry = _verified.Add(raw, session, known);
         return entry?.Session ?? session;
+    }
+
+    /// <summary>Decrypts and reads a JWE session cookie, checking its times and lifetime; no cache.</summary>
+    internal Auth0Session? DecodeUncached(string raw, long now, out long? exp)
+    {
+        // exp and nbf are read with the rest of the payload rather than in a scan of their own.
+        exp = null;
+        var plaintext = settings.Crypto.DecryptPooledUnchecked(raw, out var length);
+        if (plaintext is null) return null;
+        Auth0Session? session;
+        try
+        {
+            session = Deserialize(plaintext.AsSpan(0, length), out exp, out var valid, now);
+            if (!valid) return null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext.AsSpan(0, length));
+            ArrayPool<byte>.Shared.Return(plaintext);
+        }
+        return session is not null && IsWithinLifetime(session, now) ? session : null;
     }
 
     private readonly VerifiedSessionCache _verified = new();
@@ -264,15 +285,24 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
 
     internal static Auth0Session? Deserialize(byte[] plaintext) => Deserialize(plaintext, out _);
 
-    internal static Auth0Session? Deserialize(byte[] plaintext, out long? expiresAt)
+    internal static Auth0Session? Deserialize(byte[] plaintext, out long? expiresAt) => Deserialize(plaintext, out expiresAt, out _, now: null);
+
+    /// <summary>
+    /// As <see cref="Deserialize(byte[], out long?)"/>; with <paramref name="now"/>, <paramref name="timesValid"/> also says
+    /// whether <c>exp</c> is still ahead and <c>nbf</c> (when present) reached, with no tolerance, as sessions are checked.
+    /// </summary>
+    internal static Auth0Session? Deserialize(ReadOnlySpan<byte> plaintext, out long? expiresAt, out bool timesValid, long? now)
     {
         expiresAt = null;
+        timesValid = false;
         try
         {
             var session = JsonSerializer.Deserialize(plaintext, Auth0JsonContext.Default.Auth0Session);
             if (session?.User is null || session.TokenSet is null || session.Internal is null) return null;
-            if (session.Extra is not null && session.Extra.Remove("exp", out var exp) && exp.ValueKind == JsonValueKind.Number && exp.TryGetInt64(out var seconds))
-                expiresAt = seconds;
+            var exp = session.CookieExpiry;
+            session.CookieExpiry = null; // never written back: encryption sets the new one
+            expiresAt = exp; // an integer, as every JOSE library writes it (a fractional one fails the read)
+            timesValid = now is not { } at || ((exp is not { } e || e > at) && NotBefore(session.Extra, at));
             if (session.Extra is { Count: 0 }) session.Extra = null;
             // Strings that cannot become .NET strings (lone surrogates, bad UTF-8) would throw later, on use.
             EnsureReadable(session.User.Claims);
@@ -291,6 +321,11 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         catch (InvalidOperationException) { return null; }
     }
 
+    // An nbf (another JOSE library may write one) stays in the extension data, as before; it must be a number, reached.
+    private static bool NotBefore(Dictionary<string, JsonElement>? extra, long now) =>
+        extra is null || !extra.TryGetValue("nbf", out var nbf)
+        || (nbf.ValueKind == JsonValueKind.Number && nbf.TryGetDouble(out var value) && value <= now);
+
     private static void EnsureReadable(Dictionary<string, JsonElement>? values)
     {
         if (values is null) return;
@@ -301,7 +336,11 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     {
         switch (element.ValueKind)
         {
-            case JsonValueKind.String: _ = element.GetString(); break;
+            // Without escapes the raw text is the string: valid UTF-8 is all it needs, and checking costs no copy.
+            case JsonValueKind.String:
+                var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+                if (raw.IndexOf((byte)'\\') >= 0 || !System.Text.Unicode.Utf8.IsValid(raw)) _ = element.GetString();
+                break;
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray()) EnsureReadable(item);
                 break;
