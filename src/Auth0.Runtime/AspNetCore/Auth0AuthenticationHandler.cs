@@ -58,7 +58,7 @@ internal sealed class Auth0AuthenticationHandler(Auth0Settings settings) : IAuth
         if (!hasSession) return AuthenticateResult.NoResult();
         // Rolling sessions: every request that carries a valid session extends it.
         state.Touch();
-        var identity = new ClaimsIdentity(state.SessionClaims(), Auth0Defaults.AuthenticationScheme, "name", settings.Options.RoleClaimType);
+        var identity = state.Identity = new ClaimsIdentity(state.SessionClaims(), Auth0Defaults.AuthenticationScheme, "name", settings.Options.RoleClaimType);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Auth0Defaults.AuthenticationScheme));
     }
 

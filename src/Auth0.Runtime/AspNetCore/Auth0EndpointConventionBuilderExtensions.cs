@@ -68,8 +68,10 @@ internal sealed class Auth0SessionGate
 
     private static Task RunAsync(HttpContext context, RequestDelegate next)
     {
-        // The usual case: the authentication middleware has already signed the Auth0 user in.
-        if (Auth0RequestState.For(context).HasLoadedSession && IsAuth0User(context)) return GuardAsync(context, next);
+        // The usual case: the authentication middleware has already signed the Auth0 user in, with the very identity
+        // the Auth0 handler built for this request (a label saying "Auth0" proves nothing).
+        var state = Auth0RequestState.For(context);
+        if (state.HasLoadedSession && state.Identity is { } identity && context.User.Identities.Contains(identity)) return GuardAsync(context, next);
         return AuthenticateThenRunAsync(context, next);
     }
 
@@ -98,10 +100,4 @@ internal sealed class Auth0SessionGate
         }
     }
 
-    private static bool IsAuth0User(HttpContext context)
-    {
-        foreach (var identity in context.User.Identities)
-            if (identity.IsAuthenticated && identity.AuthenticationType == Auth0Defaults.AuthenticationScheme) return true;
-        return false;
-    }
 }

@@ -66,6 +66,9 @@ internal sealed partial class Auth0RequestState
 
     public bool IsLoaded => _loaded;
 
+    /// <summary>The identity the Auth0 scheme built for this request's session.</summary>
+    internal System.Security.Claims.ClaimsIdentity? Identity { get; set; }
+
     /// <summary>True when the session is loaded and there is one (no copy made).</summary>
     internal bool HasLoadedSession => _loaded && _session is not null;
 

@@ -82,9 +82,17 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
 
     private enum Located { None, Found, Unsure }
 
+    // RFC 6265: a cookie name is a token, a value cookie-octets. A header made only of such pairs, separated by "; ",
+    // is read the same way by ASP.NET Core's parser; anything else is left to that parser.
+    private static readonly System.Buffers.SearchValues<char> TokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ^_`abcdefghijklmnopqrstuvwxyz|~");
+    private static readonly System.Buffers.SearchValues<char> CookieOctets =
+        System.Buffers.SearchValues.Create("!#$%&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
     // Finds the session cookie (or its chunks __session__0..N-1, in any order) in one Cookie header without
-    // allocating. Unsure, for the full parse to decide: a name twice, a name in other letter case, a chunk name that
-    // is not canonical, a gap, quotes or percent-encoding, an empty value, more chunks than the fast path holds.
+    // allocating. Unsure, for the full parse to decide: a header that is not plain RFC 6265 pairs (tabs, spaces around
+    // '=', quotes, commas, empty pairs, ...), a name twice, a name in other letter case, a chunk name that is not
+    // canonical, a gap, percent-encoding or an empty value in the session's own cookies, more chunks than fit here.
     private Located Locate(string header, Span<(int Start, int Length)> parts, out int count)
     {
         count = 0;
@@ -95,45 +103,44 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         var highest = -1;
         parts.Fill((-1, 0));
         var position = 0;
-        while (position < text.Length)
+        while (true)
         {
             var semicolon = text[position..].IndexOf(';');
             var end = semicolon < 0 ? text.Length : position + semicolon;
             var pair = text[position..end];
             var eq = pair.IndexOf('=');
-            if (eq > 0)
+            if (eq <= 0) return Located.Unsure;
+            var cookieName = pair[..eq];
+            var value = pair[(eq + 1)..];
+            if (cookieName.IndexOfAnyExcept(TokenChars) >= 0 || value.IndexOfAnyExcept(CookieOctets) >= 0) return Located.Unsure;
+            if (cookieName.StartsWith(name, StringComparison.OrdinalIgnoreCase))
             {
-                var cookieName = pair[..eq].Trim(' ');
-                if (cookieName.StartsWith(name, StringComparison.OrdinalIgnoreCase))
+                var valueStart = position + eq + 1;
+                if (value.Length == 0 || value.Contains('%')) return Located.Unsure;
+                if (cookieName.Length == name.Length)
                 {
-                    var valueStart = position + eq + 1;
-                    var value = pair[(eq + 1)..];
-                    var lead = value.Length - value.TrimStart(' ').Length;
-                    value = value.Trim(' ');
-                    valueStart += lead;
-                    if (value.Length == 0 || value.IndexOfAny('"', '%') >= 0) return Located.Unsure;
-                    if (cookieName.Length == name.Length)
-                    {
-                        if (!cookieName.SequenceEqual(name) || baseAt.Start >= 0) return Located.Unsure;
-                        baseAt = (valueStart, value.Length);
-                    }
-                    else if (cookieName.Length > name.Length + 2 && cookieName[name.Length] == '_' && cookieName[name.Length + 1] == '_')
-                    {
-                        var digits = cookieName[(name.Length + 2)..];
-                        if (!cookieName.StartsWith(name, StringComparison.Ordinal) || digits.Length != 1 || !char.IsAsciiDigit(digits[0])
-                            || digits[0] - '0' >= parts.Length)
-                            return Located.Unsure;
-                        var index = digits[0] - '0';
-                        if (parts[index].Start >= 0) return Located.Unsure;
-                        parts[index] = (valueStart, value.Length);
-                        chunks++;
-                        highest = Math.Max(highest, index);
-                    }
-                    // Any other name that merely starts with the session's (e.g. "__session_x") is not ours.
+                    if (!cookieName.SequenceEqual(name) || baseAt.Start >= 0) return Located.Unsure;
+                    baseAt = (valueStart, value.Length);
                 }
+                else if (cookieName.Length > name.Length + 2 && cookieName[name.Length] == '_' && cookieName[name.Length + 1] == '_')
+                {
+                    var digits = cookieName[(name.Length + 2)..];
+                    if (!cookieName.StartsWith(name, StringComparison.Ordinal) || digits.Length != 1 || !char.IsAsciiDigit(digits[0])
+                        || digits[0] - '0' >= parts.Length)
+                        return Located.Unsure;
+                    var index = digits[0] - '0';
+                    if (parts[index].Start >= 0) return Located.Unsure;
+                    parts[index] = (valueStart, value.Length);
+                    chunks++;
+                    highest = Math.Max(highest, index);
+                }
+                // Any other name that merely starts with the session's (e.g. "__session_x") is not ours.
             }
             if (semicolon < 0) break;
+            // Pairs are separated by "; " (the space is optional); nothing else may follow.
             position = end + 1;
+            if (position < text.Length && text[position] == ' ') position++;
+            if (position >= text.Length) return Located.Unsure;
         }
         if (baseAt.Start >= 0)
         {
