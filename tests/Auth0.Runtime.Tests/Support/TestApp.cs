@@ -35,7 +35,8 @@ public sealed class TestApp : IAsyncDisposable
     public int Port => new Uri(BaseUrl).Port;
 
     public static async Task<TestApp> StartAsync(IdpFixture idp, Action<Dictionary<string, string?>>? configure = null,
-        Action<Auth0Options>? options = null, Action<IServiceCollection>? services = null, int? port = null)
+        Action<Auth0Options>? options = null, Action<IServiceCollection>? services = null, int? port = null,
+        Action<IServiceCollection>? servicesAfterAuth0 = null, Action<WebApplication>? endpoints = null)
     {
         port ??= FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
@@ -56,6 +57,7 @@ public sealed class TestApp : IAsyncDisposable
         builder.WebHost.UseUrls(baseUrl);
         services?.Invoke(builder.Services);
         builder.Services.AddAuth0Generated(builder.Configuration, options);
+        servicesAfterAuth0?.Invoke(builder.Services);
         builder.Services.AddOpenApi(o => o.AddAuth0());
 
         var app = builder.Build();
@@ -207,6 +209,7 @@ public sealed class TestApp : IAsyncDisposable
                 return Results.Text(ex.Code + "|" + ex.OAuth2Error?.Error, statusCode: 401);
             }
         }).RequireAuth0Session();
+        endpoints?.Invoke(app);
         await app.StartAsync();
         return new TestApp(app, baseUrl);
     }
