@@ -4,6 +4,8 @@ using Auth0.Minimal.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -16,7 +18,7 @@ public static class Auth0EndpointConventionBuilderExtensions
     public static TBuilder RequireAuth0Session<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(new Auth0ApiEndpointMetadata());
-        builder.Finally(Auth0SessionGate.Apply);
+        builder.Add(Auth0SessionGate.Apply);
         return builder;
     }
 
@@ -27,47 +29,64 @@ public static class Auth0EndpointConventionBuilderExtensions
     public static TBuilder RequireAuth0Login<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(new Auth0LoginRedirectMetadata());
-        builder.Finally(Auth0SessionGate.Apply);
+        builder.Add(Auth0SessionGate.Apply);
         return builder;
     }
 }
 
 /// <summary>
-/// The check behind RequireAuth0Session and RequireAuth0Login, in front of the endpoint itself rather than as an
-/// authorization policy: the session is already loaded by the Auth0 scheme, and evaluating a policy (a policy
-/// evaluator, an authorization service and its handlers, built for every request) cost several times the session
-/// lookup. Same outcome as <c>RequireAuthorization</c> with the Auth0 scheme: <c>[AllowAnonymous]</c> opens the
-/// endpoint, <c>HttpContext.User</c> is the Auth0 user also when another scheme is the default, and a request without
-/// a session gets the Auth0 scheme's challenge (401, a login redirect, or 503 when the session store is down). SDK
-/// errors escaping the endpoint become their JSON answers (<see cref="Auth0ExceptionFilter"/>), for delegate and
-/// RequestDelegate endpoints alike.
+/// The check behind RequireAuth0Session and RequireAuth0Login. When the Auth0 scheme is the default one and there is no
+/// fallback policy (the usual setup), the session, already loaded by the authentication middleware, is checked in
+/// front of the endpoint: evaluating an authorization policy (a policy evaluator, an authorization service and its
+/// handlers, built for every request) cost several times the session lookup. Otherwise the endpoint gets the
+/// <c>Auth0.Session</c> policy, as <c>RequireAuthorization</c> would, so other schemes, combined policies and the
+/// fallback policy behave exactly as ASP.NET Core defines. Either way, <c>[AllowAnonymous]</c> opens the endpoint, a
+/// request without a session gets the Auth0 challenge (401, a login redirect, or 503 when the session store is down),
+/// and SDK errors escaping the endpoint become their JSON answers (<see cref="Auth0ExceptionFilter"/>).
 /// </summary>
 internal sealed class Auth0SessionGate
 {
-    private static readonly Auth0SessionGate Enforcing = new(enforced: true);
-    private static readonly Auth0SessionGate ErrorsOnly = new(enforced: false);
+    private static readonly Auth0SessionGate InFront = new(checksSession: true);
+    private static readonly Auth0SessionGate ByPolicy = new(checksSession: false);
 
-    private Auth0SessionGate(bool enforced) => Enforced = enforced;
+    private Auth0SessionGate(bool checksSession) => ChecksSession = checksSession;
 
-    /// <summary>False on an <c>[AllowAnonymous]</c> endpoint: only the error answers apply.</summary>
-    public bool Enforced { get; }
+    /// <summary>True when this gate checks the session itself; false when the Auth0.Session policy does.</summary>
+    public bool ChecksSession { get; }
 
+    // A convention (Add), not Finally: some libraries' convention builders implement only Add.
     public static void Apply(EndpointBuilder endpoint)
     {
         // Applied once, however many groups and calls ask for it.
-        var anonymous = false;
         foreach (var item in endpoint.Metadata)
-        {
             if (item is Auth0SessionGate) return;
-            if (item is IAllowAnonymous) anonymous = true;
-        }
         if (endpoint.RequestDelegate is not { } next) return;
-        endpoint.Metadata.Add(anonymous ? ErrorsOnly : Enforcing);
-        endpoint.RequestDelegate = anonymous ? context => GuardAsync(context, next) : context => RunAsync(context, next);
+        if (!Auth0IsTheOnlyAuthentication(endpoint.ApplicationServices))
+        {
+            endpoint.Metadata.Add(new AuthorizeAttribute(Auth0Defaults.SessionPolicy));
+            endpoint.Metadata.Add(ByPolicy);
+            endpoint.RequestDelegate = context => GuardAsync(context, next);
+            return;
+        }
+        endpoint.Metadata.Add(InFront);
+        endpoint.RequestDelegate = context => RunAsync(context, next);
+    }
+
+    // The Auth0 scheme authenticates every request already, and no fallback policy would have applied to an
+    // endpoint with authorization data: checking the session in front of the endpoint is then the same outcome.
+    private static bool Auth0IsTheOnlyAuthentication(IServiceProvider? services)
+    {
+        if (services is null) return false;
+        var authentication = services.GetService<IOptions<AuthenticationOptions>>()?.Value;
+        var authorization = services.GetService<IOptions<AuthorizationOptions>>()?.Value;
+        return authentication is not null && authorization is not null && authorization.FallbackPolicy is null
+            && (authentication.DefaultAuthenticateScheme ?? authentication.DefaultScheme) == Auth0Defaults.AuthenticationScheme;
     }
 
     private static Task RunAsync(HttpContext context, RequestDelegate next)
     {
+        // Conventions added after this one ([AllowAnonymous] among them) are only in the endpoint's final metadata.
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null) return GuardAsync(context, next);
         // The usual case: the authentication middleware has already signed the Auth0 user in, with the very identity
         // the Auth0 handler built for this request (a label saying "Auth0" proves nothing).
         var state = Auth0RequestState.For(context);
@@ -83,7 +102,6 @@ internal sealed class Auth0SessionGate
             await context.ChallengeAsync(Auth0Defaults.AuthenticationScheme).ConfigureAwait(false);
             return;
         }
-        // As a policy naming the scheme: the endpoint sees the Auth0 user, whatever the default scheme produced.
         context.User = result.Principal;
         await GuardAsync(context, next).ConfigureAwait(false);
     }
@@ -99,5 +117,4 @@ internal sealed class Auth0SessionGate
             await answer.ExecuteAsync(context).ConfigureAwait(false);
         }
     }
-
 }

@@ -77,8 +77,9 @@ internal sealed class Auth0OpenApiTransformer : IOpenApiDocumentTransformer, IOp
             {
                 case IAllowAnonymous:
                     return false; // authorization never challenges such an endpoint
-                case Microsoft.AspNetCore.Builder.Auth0SessionGate gate:
-                    if (gate.Enforced) return true; // RequireAuth0Session / RequireAuth0Login
+                case Microsoft.AspNetCore.Builder.Auth0SessionGate { ChecksSession: true }: // RequireAuth0Session / RequireAuth0Login
+                    authorized = true;
+                    schemes.Add(Auth0Defaults.AuthenticationScheme);
                     break;
                 case IAuthorizeData data:
                     authorized = true;
