@@ -392,6 +392,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     /// <summary>Writes the session cookie; returns its expiry, or null when the session was too large and was deleted.</summary>
     public long? Write(Auth0Session session, IRequestCookieCollection requestCookies, ResponseCookieJar jar)
     {
+        session.CookieExpiry = null; // encryption adds the new exp; a stale one would make two
         if (!TryFit(session))
         {
             // Better no session than a cookie the browser or a proxy will reject on every later request.
