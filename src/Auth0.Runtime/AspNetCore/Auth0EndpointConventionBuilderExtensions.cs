@@ -18,8 +18,8 @@ public static class Auth0EndpointConventionBuilderExtensions
     public static TBuilder RequireAuth0Session<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(new Auth0ApiEndpointMetadata());
-        builder.Add(Auth0SessionGate.Apply);
-        return builder;
+        builder.Add(Auth0ErrorGate.Apply);
+        return builder.RequireAuthorization(Auth0Defaults.SessionPolicy);
     }
 
     /// <summary>
@@ -29,81 +29,29 @@ public static class Auth0EndpointConventionBuilderExtensions
     public static TBuilder RequireAuth0Login<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.WithMetadata(new Auth0LoginRedirectMetadata());
-        builder.Add(Auth0SessionGate.Apply);
-        return builder;
+        builder.Add(Auth0ErrorGate.Apply);
+        return builder.RequireAuthorization(Auth0Defaults.SessionPolicy);
     }
 }
 
 /// <summary>
-/// The check behind RequireAuth0Session and RequireAuth0Login. When the Auth0 scheme is the default one and there is no
-/// fallback policy (the usual setup), the session, already loaded by the authentication middleware, is checked in
-/// front of the endpoint: evaluating an authorization policy (a policy evaluator, an authorization service and its
-/// handlers, built for every request) cost several times the session lookup. Otherwise the endpoint gets the
-/// <c>Auth0.Session</c> policy, as <c>RequireAuthorization</c> would, so other schemes, combined policies and the
-/// fallback policy behave exactly as ASP.NET Core defines. Either way, <c>[AllowAnonymous]</c> opens the endpoint, a
-/// request without a session gets the Auth0 challenge (401, a login redirect, or 503 when the session store is down),
-/// and SDK errors escaping the endpoint become their JSON answers (<see cref="Auth0ExceptionFilter"/>).
+/// Wraps a RequireAuth0Session / RequireAuth0Login endpoint so that SDK errors escaping it become their JSON answers
+/// (<see cref="Auth0ExceptionFilter"/>), for delegate and RequestDelegate endpoints alike. The session itself is
+/// checked by the <c>Auth0.Session</c> policy, in the authorization middleware (see <see cref="Auth0PolicyEvaluator"/>).
 /// </summary>
-internal sealed class Auth0SessionGate
+internal sealed class Auth0ErrorGate
 {
-    private static readonly Auth0SessionGate InFront = new(checksSession: true);
-    private static readonly Auth0SessionGate ByPolicy = new(checksSession: false);
-
-    private Auth0SessionGate(bool checksSession) => ChecksSession = checksSession;
-
-    /// <summary>True when this gate checks the session itself; false when the Auth0.Session policy does.</summary>
-    public bool ChecksSession { get; }
+    private static readonly Auth0ErrorGate Marker = new();
 
     // A convention (Add), not Finally: some libraries' convention builders implement only Add.
     public static void Apply(EndpointBuilder endpoint)
     {
         // Applied once, however many groups and calls ask for it.
         foreach (var item in endpoint.Metadata)
-            if (item is Auth0SessionGate) return;
+            if (item is Auth0ErrorGate) return;
         if (endpoint.RequestDelegate is not { } next) return;
-        if (!Auth0IsTheOnlyAuthentication(endpoint.ApplicationServices))
-        {
-            endpoint.Metadata.Add(new AuthorizeAttribute(Auth0Defaults.SessionPolicy));
-            endpoint.Metadata.Add(ByPolicy);
-            endpoint.RequestDelegate = context => GuardAsync(context, next);
-            return;
-        }
-        endpoint.Metadata.Add(InFront);
-        endpoint.RequestDelegate = context => RunAsync(context, next);
-    }
-
-    // The Auth0 scheme authenticates every request already, and no fallback policy would have applied to an
-    // endpoint with authorization data: checking the session in front of the endpoint is then the same outcome.
-    private static bool Auth0IsTheOnlyAuthentication(IServiceProvider? services)
-    {
-        if (services is null) return false;
-        var authentication = services.GetService<IOptions<AuthenticationOptions>>()?.Value;
-        var authorization = services.GetService<IOptions<AuthorizationOptions>>()?.Value;
-        return authentication is not null && authorization is not null && authorization.FallbackPolicy is null
-            && (authentication.DefaultAuthenticateScheme ?? authentication.DefaultScheme) == Auth0Defaults.AuthenticationScheme;
-    }
-
-    private static Task RunAsync(HttpContext context, RequestDelegate next)
-    {
-        // Conventions added after this one ([AllowAnonymous] among them) are only in the endpoint's final metadata.
-        if (context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null) return GuardAsync(context, next);
-        // The usual case: the authentication middleware has already signed the Auth0 user in, with the very identity
-        // the Auth0 handler built for this request (a label saying "Auth0" proves nothing).
-        var state = Auth0RequestState.For(context);
-        if (state.HasLoadedSession && state.Identity is { } identity && context.User.Identities.Contains(identity)) return GuardAsync(context, next);
-        return AuthenticateThenRunAsync(context, next);
-    }
-
-    private static async Task AuthenticateThenRunAsync(HttpContext context, RequestDelegate next)
-    {
-        var result = await context.AuthenticateAsync(Auth0Defaults.AuthenticationScheme).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            await context.ChallengeAsync(Auth0Defaults.AuthenticationScheme).ConfigureAwait(false);
-            return;
-        }
-        context.User = result.Principal;
-        await GuardAsync(context, next).ConfigureAwait(false);
+        endpoint.Metadata.Add(Marker);
+        endpoint.RequestDelegate = context => GuardAsync(context, next);
     }
 
     private static async Task GuardAsync(HttpContext context, RequestDelegate next)

@@ -106,7 +106,26 @@ public static class Auth0ServiceCollectionExtensions
             .AddPolicy(Auth0Defaults.SessionPolicy, policy => policy
                 .AddAuthenticationSchemes(Auth0Defaults.AuthenticationScheme)
                 .RequireAuthenticatedUser());
+        UseAuth0PolicyEvaluator(services);
         return services;
+    }
+
+    // The authorization middleware resolves both on every request to a protected endpoint. ASP.NET Core's defaults
+    // are replaced by instances made once (neither keeps state); an app's own registration stays as it is.
+    private static void UseAuth0PolicyEvaluator(IServiceCollection services)
+    {
+        for (var i = 0; i < services.Count; i++)
+        {
+            var descriptor = services[i];
+            if (descriptor.IsKeyedService) continue;
+            if (descriptor.ServiceType == typeof(Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator)
+                && descriptor.ImplementationType == typeof(Microsoft.AspNetCore.Authorization.Policy.PolicyEvaluator))
+                services[i] = ServiceDescriptor.Singleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator>(Auth0PolicyEvaluator.Instance);
+            else if (descriptor.ServiceType == typeof(Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler)
+                && descriptor.ImplementationType == typeof(Microsoft.AspNetCore.Authorization.Policy.AuthorizationMiddlewareResultHandler))
+                services[i] = ServiceDescriptor.Singleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler>(
+                    new Microsoft.AspNetCore.Authorization.Policy.AuthorizationMiddlewareResultHandler());
+        }
     }
 }
 

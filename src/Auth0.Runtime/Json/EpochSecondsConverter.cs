@@ -4,6 +4,23 @@ using System.Text.Json.Serialization;
 namespace Auth0.Minimal.Json;
 
 /// <summary>Reads Unix seconds written as an integer, a float or null (JavaScript writers produce all three).</summary>
+/// <summary>A cookie's exp/nbf: an integer number of seconds and nothing else (null included), or the cookie is refused.</summary>
+internal sealed class StrictEpochSecondsConverter : JsonConverter<long?>
+{
+    public override bool HandleNull => true;
+
+    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var seconds)
+            ? seconds
+            : throw new JsonException("exp and nbf must be integers.");
+
+    public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options)
+    {
+        if (value is { } seconds) writer.WriteNumberValue(seconds);
+        else writer.WriteNullValue();
+    }
+}
+
 internal sealed class EpochSecondsConverter : JsonConverter<long?>
 {
     public override bool HandleNull => true;
@@ -32,7 +49,7 @@ internal sealed class Auth0UserConverter : JsonConverter<Auth0User>
         // One document for the whole user, every claim a view into it: a document per claim cost a copy and a
         // metadata table each, on every session read.
         var user = JsonElement.ParseValue(ref reader);
-        var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        var claims = new Dictionary<string, JsonElement>(user.GetPropertyCount(), StringComparer.Ordinal);
         foreach (var property in user.EnumerateObject()) claims[property.Name] = property.Value;
         return new Auth0User(claims);
     }

@@ -63,9 +63,9 @@ internal sealed class Auth0OpenApiTransformer : IOpenApiDocumentTransformer, IOp
         return Task.CompletedTask;
     }
 
-    // RequireAuth0Session and RequireAuth0Login, or the schemes the authorization middleware would authenticate with:
-    // those of every authorize attribute and policy on the endpoint, or the default scheme (Auth0 after
-    // AddAuth0Generated) when none names any.
+    // The schemes the authorization middleware would authenticate with: those of every authorize attribute and policy
+    // on the endpoint (RequireAuth0Session's policy names Auth0), or the default scheme (Auth0 after AddAuth0Generated)
+    // when none names any.
     private static bool UsesSession(IList<object> metadata, IServiceProvider services)
     {
         var policies = services.GetService<IOptions<AuthorizationOptions>>()?.Value;
@@ -77,10 +77,6 @@ internal sealed class Auth0OpenApiTransformer : IOpenApiDocumentTransformer, IOp
             {
                 case IAllowAnonymous:
                     return false; // authorization never challenges such an endpoint
-                case Microsoft.AspNetCore.Builder.Auth0SessionGate { ChecksSession: true }: // RequireAuth0Session / RequireAuth0Login
-                    authorized = true;
-                    schemes.Add(Auth0Defaults.AuthenticationScheme);
-                    break;
                 case IAuthorizeData data:
                     authorized = true;
                     foreach (var scheme in (data.AuthenticationSchemes ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -30,11 +30,29 @@ public sealed class Auth0Session
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 
-    /// <summary>The cookie's <c>exp</c> while it is read (cleared right after): a member of its own, so reading it costs no extension-data entry.</summary>
-    [JsonInclude, JsonPropertyName("exp"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    internal long? CookieExpiry { get; set; }
+    private long? _cookieExpiry;
+    private long? _cookieNotBefore;
 
-    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "user", "tokenSet", "accessTokens", "internal", "exp", "connectionTokenSets" };
+    /// <summary>
+    /// The cookie's <c>exp</c> while it is read (cleared right after): a member of its own, so reading it costs no
+    /// extension-data entry. Named twice, the earliest counts, as a check of every occurrence would have it.
+    /// </summary>
+    [JsonInclude, JsonPropertyName("exp"), JsonConverter(typeof(StrictEpochSecondsConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal long? CookieExpiry
+    {
+        get => _cookieExpiry;
+        set => _cookieExpiry = value is { } v && _cookieExpiry is { } seen ? Math.Min(seen, v) : value;
+    }
+
+    /// <summary>An <c>nbf</c> another JOSE library may write, while the cookie is read; named twice, the latest counts.</summary>
+    [JsonInclude, JsonPropertyName("nbf"), JsonConverter(typeof(StrictEpochSecondsConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    internal long? CookieNotBefore
+    {
+        get => _cookieNotBefore;
+        set => _cookieNotBefore = value is { } v && _cookieNotBefore is { } seen ? Math.Max(seen, v) : value;
+    }
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "user", "tokenSet", "accessTokens", "internal", "exp", "nbf", "connectionTokenSets" };
 
     /// <summary>A custom top-level field (nextjs-auth0 apps store e.g. <c>updatedAt</c> this way).</summary>
     public JsonElement? GetField(string name) => Extra is not null && Extra.TryGetValue(name, out var value) ? value : null;

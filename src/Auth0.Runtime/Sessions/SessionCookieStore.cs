@@ -307,9 +307,11 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             var session = JsonSerializer.Deserialize(plaintext, Auth0JsonContext.Default.Auth0Session);
             if (session?.User is null || session.TokenSet is null || session.Internal is null) return null;
             var exp = session.CookieExpiry;
+            var notBefore = session.CookieNotBefore;
             session.CookieExpiry = null; // never written back: encryption sets the new one
+            session.CookieNotBefore = null;
             expiresAt = exp; // an integer, as every JOSE library writes it (a fractional one fails the read)
-            timesValid = now is not { } at || ((exp is not { } e || e > at) && NotBefore(session.Extra, at));
+            timesValid = now is not { } at || ((exp is not { } e || e > at) && (notBefore is not { } nbf || nbf <= at));
             if (session.Extra is { Count: 0 }) session.Extra = null;
             // Strings that cannot become .NET strings (lone surrogates, bad UTF-8) would throw later, on use.
             EnsureReadable(session.User.Claims);
@@ -322,16 +324,14 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
                     if (entry is null) return null;
                     EnsureReadable(entry.Extra);
                 }
+            if (session.ConnectionTokenSets is not null)
+                foreach (var entry in session.ConnectionTokenSets)
+                    if (entry is not null) EnsureReadable(entry.Extra);
             return session;
         }
         catch (JsonException) { return null; }
         catch (InvalidOperationException) { return null; }
     }
-
-    // An nbf (another JOSE library may write one) stays in the extension data, as before; it must be a number, reached.
-    private static bool NotBefore(Dictionary<string, JsonElement>? extra, long now) =>
-        extra is null || !extra.TryGetValue("nbf", out var nbf)
-        || (nbf.ValueKind == JsonValueKind.Number && nbf.TryGetDouble(out var value) && value <= now);
 
     private static void EnsureReadable(Dictionary<string, JsonElement>? values)
     {
@@ -393,6 +393,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     public long? Write(Auth0Session session, IRequestCookieCollection requestCookies, ResponseCookieJar jar)
     {
         session.CookieExpiry = null; // encryption adds the new exp; a stale one would make two
+        session.CookieNotBefore = null;
         if (!TryFit(session))
         {
             // Better no session than a cookie the browser or a proxy will reject on every later request.

@@ -64,11 +64,13 @@ public class SessionGateHostileTests(IdpFixture idp)
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private static bool InFront(TestApp app, string path) =>
+    // Every RequireAuth0Session endpoint carries the Auth0.Session policy, so the authorization middleware (and any tool
+    // that looks for authorization data) sees it as protected.
+    private static bool HasSessionPolicy(TestApp app, string path) =>
         app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
             .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
-            .Single(e => e.RoutePattern.RawText == path && e.Metadata.GetMetadata<Auth0SessionGate>() is not null)
-            .Metadata.GetMetadata<Auth0SessionGate>()!.ChecksSession;
+            .Single(e => e.RoutePattern.RawText == path && e.Metadata.GetMetadata<Auth0ErrorGate>() is not null)
+            .Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any(d => d.Policy == Auth0.Minimal.AspNetCore.Auth0Defaults.SessionPolicy);
 
     // ---------------------------------------------------------------- claims transformations
 
@@ -82,7 +84,7 @@ public class SessionGateHostileTests(IdpFixture idp)
     /// <summary>
     /// A claims transformation that turns a user into an anonymous principal (a blocked account). The Auth0.Session
     /// policy requires an authenticated user, so such a request was refused (403: authenticated by the scheme, but the
-    /// requirement fails). The in-front check (Auth0SessionGate.RunAsync) does not find the Auth0 identity in
+    /// requirement fails). An in-front check that did not find the Auth0 identity in
     /// HttpContext.User, authenticates again, and AuthenticateThenRunAsync only asks whether that result
     /// <c>Succeeded</c>, which it does (the transformed principal is anonymous): the endpoint runs for an anonymous
     /// user. With the policy gate (any fallback policy set) the same app answers 403.
@@ -91,7 +93,7 @@ public class SessionGateHostileTests(IdpFixture idp)
     public async Task A_user_that_a_claims_transformation_made_anonymous_does_not_pass_the_gate()
     {
         await using var app = await StartAsync(idp, services: s => s.AddTransient<IClaimsTransformation, BlockMallory>());
-        Assert.True(InFront(app, "/g/user"));
+        Assert.True(HasSessionPolicy(app, "/g/user"));
         // Alice is not blocked.
         Assert.Equal((HttpStatusCode.OK, "user:auth0|alice:True"), await GetAsync(app, "/g/user", CookieFor(app)));
         var mallory = CookieFor(app, "auth0|mallory");
@@ -110,7 +112,7 @@ public class SessionGateHostileTests(IdpFixture idp)
             s.AddTransient<IClaimsTransformation, BlockMallory>();
             s.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAssertion(_ => true).Build());
         });
-        Assert.False(InFront(app, "/g/user"));
+        Assert.True(HasSessionPolicy(app, "/g/user"));
         Assert.Equal((HttpStatusCode.OK, "user:auth0|alice:True"), await GetAsync(app, "/g/user", CookieFor(app)));
         Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(app, "/g/user", CookieFor(app, "auth0|mallory"))).Status);
     }
@@ -151,7 +153,7 @@ public class SessionGateHostileTests(IdpFixture idp)
             if (kind == "clone") s.AddSingleton<IClaimsTransformation>(clone);
             else s.AddTransient<IClaimsTransformation, AddIdentity>();
         });
-        Assert.True(InFront(app, "/g/marked"));
+        Assert.True(HasSessionPolicy(app, "/g/marked"));
         Assert.Equal((HttpStatusCode.OK, "marked:auth0|alice:True"), await GetAsync(app, "/g/marked", CookieFor(app)));
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(app, "/g/marked")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(app, "/g/marked", "__session=junk")).Status);
@@ -244,7 +246,7 @@ public class SessionGateHostileTests(IdpFixture idp)
 
     /// <summary>
     /// A fallback policy from an <see cref="IAuthorizationPolicyProvider"/> rather than from AuthorizationOptions. The
-    /// gate only looks at <c>AuthorizationOptions.FallbackPolicy</c> (Auth0SessionGate.Auth0IsTheOnlyAuthentication),
+    /// a check that looks only at <c>AuthorizationOptions.FallbackPolicy</c>
     /// so it checks in front and adds no authorization data; the authorization middleware then applies the
     /// provider's fallback policy to the gated endpoint, which the Auth0.Session policy (authorization data) kept off
     /// it (compare SessionGateTests.A_fallback_policy_does_not_apply_to_RequireAuth0Session_endpoints). An Auth0 user
@@ -319,7 +321,7 @@ public class SessionGateHostileTests(IdpFixture idp)
             web.MapGet("/g/members", (HttpContext context) => Results.Text("members-only for " + Sub(context)))
                 .RequireAuth0Session().CacheOutput(b => b.AddPolicy<CacheForMembers>());
         });
-        Assert.False(InFront(app, "/g/members"));
+        Assert.True(HasSessionPolicy(app, "/g/members"));
         Assert.Equal((HttpStatusCode.OK, "members-only for auth0|alice"), await GetAsync(app, "/g/members", CookieFor(app)));
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(app, "/g/members")).Status);
     }

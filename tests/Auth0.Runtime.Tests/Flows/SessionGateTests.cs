@@ -273,15 +273,14 @@ public class SessionGateTests(IdpFixture idp)
         foreach (var pattern in (string[])["/gate/twice", "/gate/group/twice", "/gate/group/raw-twice", "/gate/group-throw/{kind}", "/gate/user", "/gate/group/open"])
         {
             var endpoint = Assert.Single(endpoints, e => e.RoutePattern.RawText == pattern);
-            Assert.Single(endpoint.Metadata.OfType<Auth0SessionGate>());
+            Assert.Single(endpoint.Metadata.OfType<Auth0ErrorGate>());
         }
-        // Auth0 is the default scheme and there is no fallback policy: the gate checks the session itself, with no
-        // authorization data on the endpoint ([AllowAnonymous] is honoured when the request comes).
+        // The session is checked by the Auth0.Session policy, so the endpoint carries it as authorization data.
         foreach (var pattern in (string[])["/gate/group/open", "/gate/group/twice"])
         {
             var endpoint = endpoints.Single(e => e.RoutePattern.RawText == pattern);
-            Assert.True(endpoint.Metadata.GetMetadata<Auth0SessionGate>()!.ChecksSession);
-            Assert.Null(endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>());
+            Assert.Contains(endpoint.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>(),
+                d => d.Policy == Auth0.Minimal.AspNetCore.Auth0Defaults.SessionPolicy);
         }
     }
 

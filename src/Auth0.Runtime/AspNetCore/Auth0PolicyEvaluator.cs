@@ -1,0 +1,60 @@
+using Auth0.Minimal.Sessions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Infrastructure;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Auth0.Minimal.AspNetCore;
+
+/// <summary>
+/// ASP.NET Core's policy evaluator with a short cut for the policy RequireAuth0Session adds ("an authenticated user
+/// of the Auth0 scheme", whatever it was combined into): when the Auth0 handler has signed this request's session in,
+/// the outcome is known without building an authorization service, its handlers and a context for every request
+/// (by reflection, when dynamic code is off), which cost more than the session lookup. Every other policy, and every
+/// request the short cut does not settle, goes to <see cref="PolicyEvaluator"/> itself.
+/// </summary>
+internal sealed class Auth0PolicyEvaluator : IPolicyEvaluator
+{
+    public static readonly Auth0PolicyEvaluator Instance = new();
+
+    public async Task<AuthenticateResult> AuthenticateAsync(AuthorizationPolicy policy, HttpContext context)
+    {
+        if (IsSessionPolicy(policy))
+        {
+            // What PolicyEvaluator does for a policy naming one scheme, when that scheme signs the user in.
+            var result = await context.AuthenticateAsync(Auth0Defaults.AuthenticationScheme).ConfigureAwait(false);
+            if (result.Succeeded && result.Principal is { } principal && IsAuthenticated(principal))
+            {
+                context.User = principal;
+                return result;
+            }
+        }
+        return await Inner(context).AuthenticateAsync(policy, context).ConfigureAwait(false);
+    }
+
+    public Task<PolicyAuthorizationResult> AuthorizeAsync(AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource)
+    {
+        // The only requirement is an authenticated user, and AuthenticateAsync above has just established one.
+        if (IsSessionPolicy(policy) && authenticationResult.Succeeded && IsAuthenticated(context.User)
+            && Auth0RequestState.For(context).HasLoadedSession)
+            return Task.FromResult(PolicyAuthorizationResult.Success());
+        return Inner(context).AuthorizeAsync(policy, authenticationResult, context, resource);
+    }
+
+    private static PolicyEvaluator Inner(HttpContext context) =>
+        new(context.RequestServices.GetRequiredService<IAuthorizationService>());
+
+    // Exactly "authenticated, by the Auth0 scheme": the session policy, alone or merged with itself.
+    private static bool IsSessionPolicy(AuthorizationPolicy policy) =>
+        policy.AuthenticationSchemes.Count == 1 && policy.AuthenticationSchemes[0] == Auth0Defaults.AuthenticationScheme
+        && policy.Requirements.Count == 1 && policy.Requirements[0] is DenyAnonymousAuthorizationRequirement;
+
+    private static bool IsAuthenticated(System.Security.Claims.ClaimsPrincipal principal)
+    {
+        foreach (var identity in principal.Identities)
+            if (identity.IsAuthenticated) return true;
+        return false;
+    }
+}
