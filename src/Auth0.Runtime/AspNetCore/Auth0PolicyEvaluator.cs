@@ -19,7 +19,21 @@ internal sealed class Auth0PolicyEvaluator : IPolicyEvaluator
 {
     public static readonly Auth0PolicyEvaluator Instance = new();
 
-    public async Task<AuthenticateResult> AuthenticateAsync(AuthorizationPolicy policy, HttpContext context)
+    private static readonly Task<PolicyAuthorizationResult> Authorized = Task.FromResult(PolicyAuthorizationResult.Success());
+
+    public Task<AuthenticateResult> AuthenticateAsync(AuthorizationPolicy policy, HttpContext context)
+    {
+        // The authentication middleware has already authenticated the default scheme; when that is Auth0 and the user
+        // it produced (claims transformations applied) still holds this session's identity, that result is the answer.
+        if (IsSessionPolicy(policy)
+            && context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true, Ticket.AuthenticationScheme: Auth0Defaults.AuthenticationScheme } done
+            && ReferenceEquals(done.Principal, context.User) && Auth0RequestState.For(context) is { HasLoadedSession: true, Identity: { } identity }
+            && done.Principal.Identities.Contains(identity))
+            return Auth0RequestState.For(context).AuthenticatedTask ??= Task.FromResult(done);
+        return AuthenticateSlowAsync(policy, context);
+    }
+
+    private static async Task<AuthenticateResult> AuthenticateSlowAsync(AuthorizationPolicy policy, HttpContext context)
     {
         if (IsSessionPolicy(policy))
         {
@@ -39,7 +53,7 @@ internal sealed class Auth0PolicyEvaluator : IPolicyEvaluator
         // The only requirement is an authenticated user, and AuthenticateAsync above has just established one.
         if (IsSessionPolicy(policy) && authenticationResult.Succeeded && IsAuthenticated(context.User)
             && Auth0RequestState.For(context).HasLoadedSession)
-            return Task.FromResult(PolicyAuthorizationResult.Success());
+            return Authorized;
         return Inner(context).AuthorizeAsync(policy, authenticationResult, context, resource);
     }
 

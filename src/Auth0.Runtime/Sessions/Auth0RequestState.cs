@@ -66,6 +66,9 @@ internal sealed partial class Auth0RequestState
 
     public bool IsLoaded => _loaded;
 
+    /// <summary>The authorization middleware's answer for the Auth0 session policy, once settled for this request.</summary>
+    internal Task<Microsoft.AspNetCore.Authentication.AuthenticateResult>? AuthenticatedTask { get; set; }
+
     /// <summary>The identity the Auth0 scheme built for this request's session.</summary>
     internal System.Security.Claims.ClaimsIdentity? Identity { get; set; }
 
