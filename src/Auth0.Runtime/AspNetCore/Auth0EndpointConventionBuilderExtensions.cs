@@ -1,11 +1,7 @@
 using Auth0.Minimal;
 using Auth0.Minimal.AspNetCore;
 using Auth0.Minimal.Sessions;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -36,7 +32,7 @@ public static class Auth0EndpointConventionBuilderExtensions
 
 /// <summary>
 /// Wraps a RequireAuth0Session / RequireAuth0Login endpoint so that SDK errors escaping it become their JSON answers
-/// (<see cref="Auth0ExceptionFilter"/>), for delegate and RequestDelegate endpoints alike. The session itself is
+/// (<see cref="Auth0ErrorResults.ToResult"/> rather than a bare 500), for delegate and RequestDelegate endpoints alike. The session itself is
 /// checked by the <c>Auth0.Session</c> policy, in the authorization middleware (see <see cref="Auth0PolicyEvaluator"/>).
 /// </summary>
 internal sealed class Auth0ErrorGate
@@ -60,9 +56,31 @@ internal sealed class Auth0ErrorGate
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (Exception ex) when (Auth0ExceptionFilter.ResultFor(context, ex) is { } answer)
+        catch (Exception ex) when (AnswerFor(context, ex) is { } answer)
         {
             await answer.ExecuteAsync(context).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The response for <paramref name="exception"/>, or null when it stays the app's (the server's own 500).</summary>
+    private static IResult? AnswerFor(HttpContext context, Exception exception)
+    {
+        if (exception is OperationCanceledException || context.Response.HasStarted) return null;
+        if (exception is Auth0Exception sdk && Auth0ErrorResults.StatusCodeFor(sdk) != StatusCodes.Status500InternalServerError)
+            return sdk.ToResult();
+        if (!Auth0RequestState.For(context).HasUnwrittenChange) return null;
+        // The server's own 500 would drop the Set-Cookie, and with it a refresh token the provider has already
+        // rotated: answer the 500 here, so the session change still goes out. Other failures stay the app's.
+        if (context.RequestServices.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory)) is Microsoft.Extensions.Logging.ILoggerFactory logger)
+            Auth0FilterLog.Unhandled(logger.CreateLogger("Auth0.Minimal.AspNetCore.Auth0ExceptionFilter"), exception.GetType().Name, exception);
+        return PlainError.Instance;
+    }
+
+    private sealed class PlainError : IResult
+    {
+        public static readonly PlainError Instance = new();
+
+        public Task ExecuteAsync(HttpContext httpContext) =>
+            PlainResponses.TextAsync(httpContext, StatusCodes.Status500InternalServerError, "The request could not be completed.", "internal_error");
     }
 }

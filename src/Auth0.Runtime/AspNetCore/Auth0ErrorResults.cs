@@ -42,35 +42,6 @@ public static class Auth0ErrorResults
     }
 }
 
-/// <summary>
-/// Answers an SDK error escaping a RequireAuth0Session / RequireAuth0Login endpoint with
-/// <see cref="Auth0ErrorResults.ToResult"/> rather than a bare 500 (applied by <c>Auth0SessionGate</c>).
-/// </summary>
-internal static class Auth0ExceptionFilter
-{
-    /// <summary>The response for <paramref name="exception"/>, or null when it stays the app's (the server's own 500).</summary>
-    public static IResult? ResultFor(HttpContext context, Exception exception)
-    {
-        if (exception is OperationCanceledException || context.Response.HasStarted) return null;
-        if (exception is Auth0Exception sdk && Auth0ErrorResults.StatusCodeFor(sdk) != StatusCodes.Status500InternalServerError)
-            return sdk.ToResult();
-        if (!Auth0RequestState.For(context).HasUnwrittenChange) return null;
-        // The server's own 500 would drop the Set-Cookie, and with it a refresh token the provider has already
-        // rotated: answer the 500 here, so the session change still goes out. Other failures stay the app's.
-        var logger = context.RequestServices.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory)) as Microsoft.Extensions.Logging.ILoggerFactory;
-        if (logger is not null) Auth0FilterLog.Unhandled(logger.CreateLogger("Auth0.Minimal.AspNetCore.Auth0ExceptionFilter"), exception.GetType().Name, exception);
-        return PlainError.Instance;
-    }
-
-    private sealed class PlainError : IResult
-    {
-        public static readonly PlainError Instance = new();
-
-        public Task ExecuteAsync(HttpContext httpContext) =>
-            PlainResponses.TextAsync(httpContext, StatusCodes.Status500InternalServerError, "The request could not be completed.", "internal_error");
-    }
-}
-
 internal static partial class Auth0FilterLog
 {
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 1198, Level = Microsoft.Extensions.Logging.LogLevel.Error,

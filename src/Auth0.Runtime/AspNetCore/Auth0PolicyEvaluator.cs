@@ -27,9 +27,9 @@ internal sealed class Auth0PolicyEvaluator : IPolicyEvaluator
         // it produced (claims transformations applied) still holds this session's identity, that result is the answer.
         if (IsSessionPolicy(policy)
             && context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true, Ticket.AuthenticationScheme: Auth0Defaults.AuthenticationScheme } done
-            && ReferenceEquals(done.Principal, context.User) && Auth0RequestState.For(context) is { HasLoadedSession: true, Identity: { } identity }
+            && ReferenceEquals(done.Principal, context.User) && Auth0RequestState.For(context) is { HasLoadedSession: true, Identity: { } identity } state
             && done.Principal.Identities.Contains(identity))
-            return Auth0RequestState.For(context).AuthenticatedTask ??= Task.FromResult(done);
+            return state.AuthenticatedTask ??= Task.FromResult(done);
         return AuthenticateSlowAsync(policy, context);
     }
 

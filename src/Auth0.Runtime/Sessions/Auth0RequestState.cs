@@ -64,8 +64,6 @@ internal sealed partial class Auth0RequestState
     /// <summary>Set when the response carries session data and must not be cached.</summary>
     public bool NoCache { get; set; }
 
-    public bool IsLoaded => _loaded;
-
     /// <summary>The authorization middleware's answer for the Auth0 session policy, once settled for this request.</summary>
     internal Task<Microsoft.AspNetCore.Authentication.AuthenticateResult>? AuthenticatedTask { get; set; }
 

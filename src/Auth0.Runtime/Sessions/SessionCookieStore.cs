@@ -236,8 +236,6 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
 
     private readonly VerifiedSessionCache _verified = new();
 
-    public bool IsWithinLifetime(Auth0Session session) => IsWithinLifetime(session, time.GetUtcNow().ToUnixTimeSeconds());
-
     public bool IsWithinLifetime(Auth0Session session, long now)
     {
         if (session.Internal.CreatedAt is not { } createdAt) return true;
@@ -290,12 +288,10 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
     /// <summary>The plaintext of a stored session's cookie.</summary>
     internal static byte[] SessionIdPayload(string id) => System.Text.Encoding.UTF8.GetBytes("{\"id\":\"" + id + "\"}");
 
-    internal static Auth0Session? Deserialize(byte[] plaintext) => Deserialize(plaintext, out _);
-
-    internal static Auth0Session? Deserialize(byte[] plaintext, out long? expiresAt) => Deserialize(plaintext, out expiresAt, out _, now: null);
+    internal static Auth0Session? Deserialize(byte[] plaintext) => Deserialize(plaintext, out _, out _, now: null);
 
     /// <summary>
-    /// As <see cref="Deserialize(byte[], out long?)"/>; with <paramref name="now"/>, <paramref name="timesValid"/> also says
+    /// As <see cref="Deserialize(byte[])"/>, also giving the cookie's exp; with <paramref name="now"/>, <paramref name="timesValid"/> also says
     /// whether <c>exp</c> is still ahead and <c>nbf</c> (when present) reached, with no tolerance, as sessions are checked.
     /// </summary>
     internal static Auth0Session? Deserialize(ReadOnlySpan<byte> plaintext, out long? expiresAt, out bool timesValid, long? now)
