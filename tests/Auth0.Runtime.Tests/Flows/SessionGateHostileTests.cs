@@ -21,8 +21,8 @@ namespace Auth0.Minimal.Tests.Flows;
 [Collection(IdpCollection.Name)]
 public class SessionGateHostileTests(IdpFixture idp)
 {
-    private const string OtherScheme = "Other";
-    private const string OtherUserHeader = "X-Other-User";
+    private const string OtherScheme = HeaderSchemeHandler.Scheme;
+    private const string OtherUserHeader = HeaderSchemeHandler.UserHeader;
 
     private static string Sub(HttpContext context) =>
         string.Join(",", context.User.FindAll("sub").Select(c => c.Value).DefaultIfEmpty("-"));
@@ -161,38 +161,9 @@ public class SessionGateHostileTests(IdpFixture idp)
 
     // ---------------------------------------------------------------- schemes and policy providers
 
-    private sealed class OtherHandler : IAuthenticationHandler
-    {
-        private HttpContext _context = null!;
-
-        public Task InitializeAsync(AuthenticationScheme scheme, HttpContext context)
-        {
-            _context = context;
-            return Task.CompletedTask;
-        }
-
-        public Task<AuthenticateResult> AuthenticateAsync()
-        {
-            if (_context.Request.Headers[OtherUserHeader] is not [{ Length: > 0 } name]) return Task.FromResult(AuthenticateResult.NoResult());
-            var identity = new ClaimsIdentity([new Claim("sub", "other|" + name)], OtherScheme);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), OtherScheme)));
-        }
-
-        public Task ChallengeAsync(AuthenticationProperties? properties)
-        {
-            _context.Response.StatusCode = 418;
-            return Task.CompletedTask;
-        }
-
-        public Task ForbidAsync(AuthenticationProperties? properties)
-        {
-            _context.Response.StatusCode = 451;
-            return Task.CompletedTask;
-        }
-    }
 
     private static void AddOther(IServiceCollection services) =>
-        services.Configure<AuthenticationOptions>(o => o.AddScheme<OtherHandler>(OtherScheme, null));
+        services.Configure<AuthenticationOptions>(o => o.AddScheme<HeaderSchemeHandler>(OtherScheme, null));
 
     [Theory]
     [InlineData("authenticate-auth0-default-other")]

@@ -19,8 +19,8 @@ namespace Auth0.Minimal.Tests.Flows;
 [Collection(IdpCollection.Name)]
 public class SessionGateTests(IdpFixture idp)
 {
-    private const string OtherScheme = "Other";
-    private const string OtherUserHeader = "X-Other-User";
+    private const string OtherScheme = HeaderSchemeHandler.Scheme;
+    private const string OtherUserHeader = HeaderSchemeHandler.UserHeader;
 
     private static Task<TestApp> StartAsync(IdpFixture idp, Action<IServiceCollection>? services = null, Action<IServiceCollection>? servicesAfterAuth0 = null) =>
         TestApp.StartAsync(idp, services: services, servicesAfterAuth0: servicesAfterAuth0, endpoints: MapGateEndpoints);
@@ -29,7 +29,7 @@ public class SessionGateTests(IdpFixture idp)
     private static void OtherSchemeAsDefault(IServiceCollection services)
     {
         services.AddAuthentication(o => o.DefaultScheme = OtherScheme);
-        services.Configure<AuthenticationOptions>(o => o.AddScheme<OtherHandler>(OtherScheme, null));
+        services.Configure<AuthenticationOptions>(o => o.AddScheme<HeaderSchemeHandler>(OtherScheme, null));
     }
 
     private static string Sub(HttpContext context) =>
@@ -189,7 +189,7 @@ public class SessionGateTests(IdpFixture idp)
         // The fallback policy is for endpoints without authorization data; RequireAuth0Session used to be such data.
         await using var app = await StartAsync(idp, services: s => s.AddAuthorization(o =>
             o.FallbackPolicy = new AuthorizationPolicyBuilder(OtherScheme).RequireAuthenticatedUser().Build()),
-            servicesAfterAuth0: s => s.Configure<AuthenticationOptions>(o => o.AddScheme<OtherHandler>(OtherScheme, null)));
+            servicesAfterAuth0: s => s.Configure<AuthenticationOptions>(o => o.AddScheme<HeaderSchemeHandler>(OtherScheme, null)));
         Assert.Equal((HttpStatusCode)418, (await GetAsync(app, "/plain")).StatusCode); // the fallback policy is in force
         await AssertTextAsync(await GetAsync(app, "/gate/user", CookieFor(app)), "user:auth0|alice", "/gate/user");
         await AssertNotAuthenticatedAsync(await GetAsync(app, "/gate/user", otherUser: "bob"), "/gate/user");
@@ -290,34 +290,4 @@ public class SessionGateTests(IdpFixture idp)
         public void Add(Action<EndpointBuilder> convention) => inner.Add(convention);
     }
 
-    /// <summary>A scheme that signs in whoever names themselves in a header; its challenge and forbid are easy to tell apart.</summary>
-    private sealed class OtherHandler : IAuthenticationHandler
-    {
-        private HttpContext _context = null!;
-
-        public Task InitializeAsync(AuthenticationScheme scheme, HttpContext context)
-        {
-            _context = context;
-            return Task.CompletedTask;
-        }
-
-        public Task<AuthenticateResult> AuthenticateAsync()
-        {
-            if (_context.Request.Headers[OtherUserHeader] is not [{ Length: > 0 } name]) return Task.FromResult(AuthenticateResult.NoResult());
-            var identity = new ClaimsIdentity([new Claim("sub", "other|" + name)], OtherScheme);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), OtherScheme)));
-        }
-
-        public Task ChallengeAsync(AuthenticationProperties? properties)
-        {
-            _context.Response.StatusCode = 418;
-            return Task.CompletedTask;
-        }
-
-        public Task ForbidAsync(AuthenticationProperties? properties)
-        {
-            _context.Response.StatusCode = 451;
-            return Task.CompletedTask;
-        }
-    }
 }
