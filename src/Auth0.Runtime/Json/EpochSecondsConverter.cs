@@ -3,13 +3,14 @@ using System.Text.Json.Serialization;
 
 namespace Auth0.Minimal.Json;
 
-/// <summary>Reads Unix seconds written as an integer, a float or null (JavaScript writers produce all three).</summary>
 /// <summary>A cookie's exp/nbf: an integer number of seconds and nothing else (null included), or the cookie is refused.</summary>
 internal sealed class StrictEpochSecondsConverter : JsonConverter<long?>
 {
     public override bool HandleNull => true;
 
-    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadSeconds(ref reader);
+
+    internal static long ReadSeconds(ref Utf8JsonReader reader) =>
         reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var seconds)
             ? seconds
             : throw new JsonException("exp and nbf must be integers.");
@@ -21,11 +22,14 @@ internal sealed class StrictEpochSecondsConverter : JsonConverter<long?>
     }
 }
 
+/// <summary>Reads Unix seconds written as an integer, a float or null (JavaScript writers produce all three).</summary>
 internal sealed class EpochSecondsConverter : JsonConverter<long?>
 {
     public override bool HandleNull => true;
 
-    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadSeconds(ref reader);
+
+    internal static long? ReadSeconds(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Null) return null;
         if (reader.TokenType != JsonTokenType.Number) throw new JsonException("Expected a number of seconds.");

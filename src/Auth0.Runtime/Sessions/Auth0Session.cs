@@ -10,18 +10,27 @@ namespace Auth0.Minimal;
 /// </summary>
 public sealed class Auth0Session
 {
+    public Auth0Session() : this(new Auth0User(), new TokenSet(), new SessionInternal()) { }
+
+    internal Auth0Session(Auth0User user, TokenSet tokenSet, SessionInternal @internal)
+    {
+        User = user;
+        TokenSet = tokenSet;
+        Internal = @internal;
+    }
+
     [JsonPropertyName("user")]
-    public Auth0User User { get; set; } = new();
+    public Auth0User User { get; set; }
 
     [JsonPropertyName("tokenSet")]
-    public TokenSet TokenSet { get; set; } = new();
+    public TokenSet TokenSet { get; set; }
 
     /// <summary>Access tokens for other audiences than the login one.</summary>
     [JsonPropertyName("accessTokens")]
     public List<AccessTokenSet>? AccessTokens { get; set; }
 
     [JsonPropertyName("internal")]
-    public SessionInternal Internal { get; set; } = new();
+    public SessionInternal Internal { get; set; }
 
     /// <summary>Access tokens for federated connections (Google, GitHub, ...), by connection and login hint.</summary>
     [JsonPropertyName("connectionTokenSets")]
@@ -71,12 +80,10 @@ public sealed class Auth0Session
     /// An independent copy: changing it (or its token sets) never changes this one. Claim and field values are shared,
     /// which is safe because a <see cref="JsonElement"/> is immutable.
     /// </summary>
-    internal Auth0Session Clone() => new()
+    internal Auth0Session Clone() => new(
+        new Auth0User(new Dictionary<string, JsonElement>(User.Claims, StringComparer.Ordinal)), TokenSet.Clone(), Internal.Copy())
     {
-        User = new Auth0User(new Dictionary<string, JsonElement>(User.Claims, StringComparer.Ordinal)),
-        TokenSet = TokenSet.Clone(),
         AccessTokens = AccessTokens?.Where(t => t is not null).Select(t => t.Clone()).ToList(),
-        Internal = Internal.Copy(),
         ConnectionTokenSets = ConnectionTokenSets?.Where(t => t is not null).Select(t => t.Clone()).ToList(),
         Extra = Extra is null ? null : new(Extra, StringComparer.Ordinal),
     };

@@ -300,7 +300,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         timesValid = false;
         try
         {
-            var session = JsonSerializer.Deserialize(plaintext, Auth0JsonContext.Default.Auth0Session);
+            var session = SessionJsonReader.Read(plaintext);
             if (session?.User is null || session.TokenSet is null || session.Internal is null) return null;
             var exp = session.CookieExpiry;
             var notBefore = session.CookieNotBefore;
@@ -327,6 +327,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         }
         catch (JsonException) { return null; }
         catch (InvalidOperationException) { return null; }
+        catch (FormatException) { return null; } // a number the reader cannot convert
     }
 
     private static void EnsureReadable(Dictionary<string, JsonElement>? values)
