@@ -103,11 +103,12 @@ internal sealed class CookieCrypto
         if (!Base64Url.TryDecode(tagText, tag, out var tagLen) || tagLen != TagSize) return null;
 
         var ctMax = Base64Url.MaxDecodedLength(ctText.Length);
-        var ct = ArrayPool<byte>.Shared.Rent(Math.Max(ctMax, 1));
+        byte[]? ct = ArrayPool<byte>.Shared.Rent(Math.Max(ctMax, 1));
         try
         {
             if (!Base64Url.TryDecode(ctText, ct, out var ctLen)) return null;
-            var plaintext = pooled ? ArrayPool<byte>.Shared.Rent(Math.Max(ctLen, 1)) : new byte[ctLen];
+            // Pooled callers get the plaintext in the ciphertext's own buffer: AES-GCM decrypts in place.
+            var plaintext = pooled ? ct : new byte[ctLen];
             var aad = header.Length <= 256 ? stackalloc byte[header.Length] : new byte[header.Length];
             for (var i = 0; i < header.Length; i++) aad[i] = (byte)header[i];
             try
@@ -116,13 +117,13 @@ internal sealed class CookieCrypto
             }
             catch (CryptographicException)
             {
-                if (pooled) ArrayPool<byte>.Shared.Return(plaintext, clearArray: true);
                 return null;
             }
             length = ctLen;
+            if (pooled) ct = null; // now the caller's to return
             return plaintext;
         }
-        finally { ArrayPool<byte>.Shared.Return(ct); }
+        finally { if (ct is not null) ArrayPool<byte>.Shared.Return(ct, clearArray: pooled); }
     }
 
     // Another JOSE library may order the header members differently; accept exactly dir + A256GCM and nothing else
