@@ -77,8 +77,29 @@ internal static class SessionJsonReader
         // One document for the whole user, every claim a view into it.
         var user = JsonElement.ParseValue(ref reader);
         var claims = new Dictionary<string, JsonElement>(user.GetPropertyCount(), StringComparer.Ordinal);
-        foreach (var property in user.EnumerateObject()) claims[property.Name] = property.Value;
+        foreach (var property in user.EnumerateObject()) claims[ClaimName(property)] = property.Value;
         return new Auth0User(claims);
+    }
+
+    // The claims every profile has, without a new string per session.
+    private static string ClaimName(JsonProperty property)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+        return raw.Length switch
+        {
+            3 when raw.SequenceEqual("sub"u8) => "sub",
+            3 when raw.SequenceEqual("sid"u8) => "sid",
+            4 when raw.SequenceEqual("name"u8) => "name",
+            5 when raw.SequenceEqual("email"u8) => "email",
+            6 when raw.SequenceEqual("org_id"u8) => "org_id",
+            7 when raw.SequenceEqual("picture"u8) => "picture",
+            8 when raw.SequenceEqual("nickname"u8) => "nickname",
+            10 when raw.SequenceEqual("given_name"u8) => "given_name",
+            10 when raw.SequenceEqual("updated_at"u8) => "updated_at",
+            11 when raw.SequenceEqual("family_name"u8) => "family_name",
+            14 when raw.SequenceEqual("email_verified"u8) => "email_verified",
+            _ => property.Name,
+        };
     }
 
     private static TokenSet ReadTokenSet(ref Utf8JsonReader reader)

@@ -309,17 +309,16 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             expiresAt = exp; // an integer, as every JOSE library writes it (a fractional one fails the read)
             timesValid = now is not { } at || ((exp is not { } e || e > at) && (notBefore is not { } nbf || nbf <= at));
             if (session.Extra is { Count: 0 }) session.Extra = null;
+            if (session.AccessTokens?.Contains(null!) == true) return null;
             // Strings that cannot become .NET strings (lone surrogates, bad UTF-8) would throw later, on use.
+            // Only invalid UTF-8 or a \uD... escape can make one, so a payload with neither needs no walk.
+            if (System.Text.Unicode.Utf8.IsValid(plaintext) && !HasSurrogateEscape(plaintext)) return session;
             EnsureReadable(session.User.Claims);
             EnsureReadable(session.Extra);
             EnsureReadable(session.TokenSet.Extra);
             EnsureReadable(session.Internal.Extra);
             if (session.AccessTokens is not null)
-                foreach (var entry in session.AccessTokens)
-                {
-                    if (entry is null) return null;
-                    EnsureReadable(entry.Extra);
-                }
+                foreach (var entry in session.AccessTokens) EnsureReadable(entry.Extra);
             if (session.ConnectionTokenSets is not null)
                 foreach (var entry in session.ConnectionTokenSets)
                     if (entry is not null) EnsureReadable(entry.Extra);
@@ -328,6 +327,17 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
         catch (JsonException) { return null; }
         catch (InvalidOperationException) { return null; }
         catch (FormatException) { return null; } // a number the reader cannot convert
+    }
+
+    // A \u escape of U+D800-U+DFFF, or bytes that merely look like one (after an escaped backslash): either way, check.
+    private static bool HasSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        for (var at = json.IndexOf("\\u"u8); at >= 0; at = json.IndexOf("\\u"u8))
+        {
+            if (at + 2 < json.Length && (json[at + 2] | 0x20) == 'd') return true;
+            json = json[(at + 2)..];
+        }
+        return false;
     }
 
     private static void EnsureReadable(Dictionary<string, JsonElement>? values)

@@ -144,6 +144,31 @@ public class SessionJsonReaderTests
         Assert.NotNull(SessionCookieStore.Deserialize(Encoding.UTF8.GetBytes("{\"user\":{\"sub\":\"a\"},\"exp\":1}")));
     }
 
+    [Theory]
+    [InlineData("{\"user\":{\"name\":\"\\uD800\"}}")]
+    [InlineData("{\"user\":{\"name\":\"\\udfff\"}}")]
+    [InlineData("{\"user\":{\"\\uDC00\":1}}")]
+    [InlineData("{\"user\":{},\"x\":[\"ok\",\"\\ud800\"]}")]
+    [InlineData("{\"user\":{},\"tokenSet\":{\"x\":{\"\\ud800\":1}}}")]
+    [InlineData("{\"user\":{},\"internal\":{\"x\":\"a\\u0041\\uDBFFb\"}}")]
+    public void Surrogate_escapes_anywhere_are_refused(string json) =>
+        Assert.Null(SessionCookieStore.Deserialize(Encoding.UTF8.GetBytes(json)));
+
+    [Fact]
+    public void Invalid_utf8_in_a_claim_is_refused()
+    {
+        var bytes = Encoding.UTF8.GetBytes("{\"user\":{\"name\":\"ab\"}}");
+        bytes[Array.IndexOf(bytes, (byte)'a')] = 0xC3; // a lead byte followed by 'b': not UTF-8
+        Assert.Null(SessionCookieStore.Deserialize(bytes));
+    }
+
+    [Theory]
+    [InlineData("{\"user\":{\"name\":\"\\\\ud800\"}}", "\\ud800")] // an escaped backslash, then plain text
+    [InlineData("{\"user\":{\"name\":\"\\ud83d\\ude00 \\u0026\"}}", "\U0001F600 &")]
+    [InlineData("{\"user\":{\"name\":\"caf\u00e9\"}}", "caf\u00e9")]
+    public void Text_that_only_looks_like_a_surrogate_and_real_pairs_are_read(string json, string name) =>
+        Assert.Equal(name, SessionCookieStore.Deserialize(Encoding.UTF8.GetBytes(json))!.User.Name);
+
     // True when both accepted the bytes.
     private static bool AssertSame(byte[] utf8)
     {
