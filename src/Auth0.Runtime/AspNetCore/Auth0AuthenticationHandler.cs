@@ -48,7 +48,7 @@ internal sealed class Auth0AuthenticationHandler(Auth0Settings settings) : IAuth
         bool hasSession;
         try
         {
-            hasSession = await state.HasSessionAsync(_context.RequestAborted).ConfigureAwait(false);
+            hasSession = await state.HasSessionAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

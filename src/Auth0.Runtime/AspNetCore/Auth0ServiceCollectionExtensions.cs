@@ -64,7 +64,8 @@ public static class Auth0ServiceCollectionExtensions
         services.AddSingleton<IdTokenValidator>();
         services.AddSingleton<SessionCookieStore>();
         services.AddSingleton(sp => new Auth0RequestState.Services(sp.GetRequiredService<SessionCookieStore>(), sp.GetRequiredService<LogoutRegistry>(),
-            sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IServiceProviderIsService>() is not { } isService || isService.IsService(typeof(ISessionStore))));
         services.AddSingleton<TransactionStore>();
         services.AddSingleton<Tokens.RefreshCoordinator>();
         services.AddSingleton(sp => new Auth0TokenService(
