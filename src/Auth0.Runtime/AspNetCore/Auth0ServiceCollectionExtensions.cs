@@ -96,7 +96,7 @@ public static class Auth0ServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
 
         // Created by a factory, not by the container's reflection: one is made for every request.
-        services.TryAddTransient(sp => new Auth0AuthenticationHandler(sp.GetRequiredService<Auth0Settings>()));
+        services.TryAddTransient(sp => new Auth0AuthenticationHandler(sp.GetRequiredService<Auth0RequestState.Services>()));
         services.AddAuthentication(Auth0Defaults.AuthenticationScheme);
         services.Configure<AuthenticationOptions>(o =>
         {
