@@ -53,14 +53,18 @@ internal sealed class Auth0AuthenticationHandler(Auth0RequestState.Services shar
         // A cookie session (and a cached one) is known at once: no state machine for the common case.
         if (!loading.IsCompletedSuccessfully) return AuthenticateAsync(state, loading);
         if (!loading.Result) return NoResult;
+        Task<AuthenticateResult> result;
         try
         {
-            return Task.FromResult(SignIn(state));
+            result = Task.FromResult(SignIn(state));
         }
         catch (Exception ex)
         {
             return Task.FromException<AuthenticateResult>(ex); // as the async method would: cached, not thrown
         }
+        // The policy evaluator can hand the authorization middleware this task instead of making another.
+        state.AuthenticatedTask = result;
+        return result;
     }
 
     private async Task<AuthenticateResult> AuthenticateAsync(Auth0RequestState state, ValueTask<bool> loading)

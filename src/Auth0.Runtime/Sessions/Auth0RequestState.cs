@@ -62,7 +62,7 @@ internal sealed partial class Auth0RequestState
     /// <summary>Set when the response carries session data and must not be cached.</summary>
     public bool NoCache { get; set; }
 
-    /// <summary>The authorization middleware's answer for the Auth0 session policy, once settled for this request.</summary>
+    /// <summary>The Auth0 scheme's answer for this request, which the policy evaluator hands on when it still holds.</summary>
     internal Task<Microsoft.AspNetCore.Authentication.AuthenticateResult>? AuthenticatedTask { get; set; }
 
     /// <summary>The identity the Auth0 scheme built for this request's session.</summary>
