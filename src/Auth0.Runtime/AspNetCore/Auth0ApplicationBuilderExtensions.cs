@@ -13,7 +13,7 @@ public static class Auth0ApplicationBuilderExtensions
         app.Use(static async (context, next) =>
         {
             var state = Auth0RequestState.For(context);
-            if (await state.HasSessionAsync(context.RequestAborted)) state.Touch();
+            if (await state.HasSessionAsync()) state.Touch();
             await next(context);
         });
 }

@@ -28,8 +28,12 @@ public sealed class Auth0ApiEndpointMetadata;
 /// every request, and the reflection-built <c>AuthenticationHandler&lt;T&gt;</c> with its options, logger and events
 /// cost more than the session lookup itself.
 /// </summary>
-internal sealed class Auth0AuthenticationHandler(Auth0Settings settings) : IAuthenticationHandler
+internal sealed class Auth0AuthenticationHandler(Auth0RequestState.Services shared) : IAuthenticationHandler
 {
+    // Shared by every anonymous request: an AuthenticateResult exposes nothing that can be changed.
+    private static readonly Task<AuthenticateResult> NoResult = Task.FromResult(AuthenticateResult.NoResult());
+
+    private Auth0Settings settings => shared.Settings;
     private HttpContext _context = null!;
     private Task<AuthenticateResult>? _result;
 
@@ -40,15 +44,35 @@ internal sealed class Auth0AuthenticationHandler(Auth0Settings settings) : IAuth
     }
 
     // Once per request, as AuthenticationHandler<T> does: the middleware and any later AuthenticateAsync share it.
-    public Task<AuthenticateResult> AuthenticateAsync() => _result ??= AuthenticateCoreAsync();
+    public Task<AuthenticateResult> AuthenticateAsync() => _result ??= AuthenticateCore();
 
-    private async Task<AuthenticateResult> AuthenticateCoreAsync()
+    private Task<AuthenticateResult> AuthenticateCore()
     {
-        var state = Auth0RequestState.For(_context);
+        var state = Auth0RequestState.For(_context, shared);
+        var loading = state.HasSessionAsync();
+        // A cookie session (and a cached one) is known at once: no state machine for the common case.
+        if (!loading.IsCompletedSuccessfully) return AuthenticateAsync(state, loading);
+        if (!loading.Result) return NoResult;
+        Task<AuthenticateResult> result;
+        try
+        {
+            result = Task.FromResult(SignIn(state));
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<AuthenticateResult>(ex); // as the async method would: cached, not thrown
+        }
+        // The policy evaluator can hand the authorization middleware this task instead of making another.
+        state.AuthenticatedTask = result;
+        return result;
+    }
+
+    private async Task<AuthenticateResult> AuthenticateAsync(Auth0RequestState state, ValueTask<bool> loading)
+    {
         bool hasSession;
         try
         {
-            hasSession = await state.HasSessionAsync(_context.RequestAborted).ConfigureAwait(false);
+            hasSession = await loading.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -56,9 +80,17 @@ internal sealed class Auth0AuthenticationHandler(Auth0Settings settings) : IAuth
             return AuthenticateResult.Fail("The session could not be read: " + ex.GetType().Name);
         }
         if (!hasSession) return AuthenticateResult.NoResult();
+        return SignIn(state);
+    }
+
+    private AuthenticateResult SignIn(Auth0RequestState state)
+    {
         // Rolling sessions: every request that carries a valid session extends it.
         state.Touch();
-        var identity = state.Identity = new ClaimsIdentity(state.SessionClaims(), Auth0Defaults.AuthenticationScheme, "name", settings.Options.RoleClaimType);
+        var identity = state.Identity = new ClaimsIdentity(Auth0Defaults.AuthenticationScheme, "name", settings.Options.RoleClaimType);
+        // One at a time, as the constructor would add them, without boxing the list's enumerator.
+        var claims = state.SessionClaims();
+        for (var i = 0; i < claims.Count; i++) identity.AddClaim(claims[i]);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Auth0Defaults.AuthenticationScheme));
     }
 

@@ -29,9 +29,19 @@ internal sealed class Auth0PolicyEvaluator : IPolicyEvaluator
             && context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true, Ticket.AuthenticationScheme: Auth0Defaults.AuthenticationScheme } done
             && ReferenceEquals(done.Principal, context.User) && Auth0RequestState.For(context) is { HasLoadedSession: true, Identity: { } identity } state
             && done.Principal.Identities.Contains(identity))
-            return state.AuthenticatedTask ??= Task.FromResult(done);
+        {
+            // The handler's own task, when its result says exactly what the authentication service's copy of it says.
+            if (state.AuthenticatedTask is { IsCompletedSuccessfully: true } task && SameOutcome(task.Result, done)) return task;
+            return state.AuthenticatedTask = Task.FromResult(done);
+        }
         return AuthenticateSlowAsync(policy, context);
     }
+
+    // Same principal, properties and scheme: AuthenticateResult has nothing else, and none of it can be replaced.
+    private static bool SameOutcome(AuthenticateResult a, AuthenticateResult b) =>
+        ReferenceEquals(a, b)
+        || (a.Ticket is { } x && b.Ticket is { } y && ReferenceEquals(x.Principal, y.Principal) && ReferenceEquals(x.Properties, y.Properties)
+            && x.AuthenticationScheme == y.AuthenticationScheme);
 
     private static async Task<AuthenticateResult> AuthenticateSlowAsync(AuthorizationPolicy policy, HttpContext context)
     {

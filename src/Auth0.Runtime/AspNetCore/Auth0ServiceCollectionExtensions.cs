@@ -64,7 +64,8 @@ public static class Auth0ServiceCollectionExtensions
         services.AddSingleton<IdTokenValidator>();
         services.AddSingleton<SessionCookieStore>();
         services.AddSingleton(sp => new Auth0RequestState.Services(sp.GetRequiredService<SessionCookieStore>(), sp.GetRequiredService<LogoutRegistry>(),
-            sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<Tokens.RefreshCoordinator>(), sp.GetRequiredService<Auth0Settings>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IServiceProviderIsService>() is not { } isService || isService.IsService(typeof(ISessionStore))));
         services.AddSingleton<TransactionStore>();
         services.AddSingleton<Tokens.RefreshCoordinator>();
         services.AddSingleton(sp => new Auth0TokenService(
@@ -95,7 +96,7 @@ public static class Auth0ServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
 
         // Created by a factory, not by the container's reflection: one is made for every request.
-        services.TryAddTransient(sp => new Auth0AuthenticationHandler(sp.GetRequiredService<Auth0Settings>()));
+        services.TryAddTransient(sp => new Auth0AuthenticationHandler(sp.GetRequiredService<Auth0RequestState.Services>()));
         services.AddAuthentication(Auth0Defaults.AuthenticationScheme);
         services.Configure<AuthenticationOptions>(o =>
         {

@@ -38,8 +38,22 @@ internal sealed class Auth0Settings
 
     private string[] RoutePaths => field ??= [Routes.Login, Routes.Callback, Routes.Logout, Routes.Profile, Routes.AccessToken, Routes.BackchannelLogout, Routes.ConnectAccount];
 
+    // Bit n set when a route is n characters long (63: that or longer). Asked on every request with a session, which
+    // is rarely for an Auth0 route; a path of no route's length needs no comparison (ignoring case keeps the length).
+    private ulong RouteLengths
+    {
+        get
+        {
+            if (field != 0) return field;
+            ulong bits = 0;
+            foreach (var route in RoutePaths) bits |= 1UL << Math.Min(route?.Length ?? 0, 63);
+            return field = bits;
+        }
+    }
+
     public bool IsAuth0Route(Microsoft.AspNetCore.Http.PathString path)
     {
+        if ((RouteLengths & (1UL << Math.Min(path.Value?.Length ?? 0, 63))) == 0) return false;
         foreach (var route in RoutePaths)
             if (path.Equals(route, StringComparison.OrdinalIgnoreCase)) return true;
         return false;

@@ -14,12 +14,9 @@ namespace Auth0.Minimal.Sessions;
 internal sealed partial class Auth0RequestState
 {
     private readonly HttpContext _context;
-    private readonly SessionCookieStore _cookies;
+    // One reference to the singletons rather than a copy of each: this object is made on every request.
+    private readonly Services _shared;
     private readonly ISessionStore? _store;
-    private readonly LogoutRegistry _logouts;
-    private readonly Tokens.RefreshCoordinator _coordinator;
-    private readonly Auth0Settings _settings;
-    private readonly TimeProvider _time;
     private bool _loaded;
     private Auth0Session? _session;
     // False while _session is the verified-session cache's shared instance: copied before anything can change it.
@@ -36,35 +33,36 @@ internal sealed partial class Auth0RequestState
 
     private enum SessionChange { None, Write, Delete }
 
-    private Auth0RequestState(HttpContext context, IServiceProvider services)
+    private Auth0RequestState(HttpContext context, Services shared)
     {
         _context = context;
-        // One lookup for the singletons, made on every request; the store may be scoped, so it comes from the request.
-        var shared = services.GetRequiredService<Services>();
-        _cookies = shared.Cookies;
-        _logouts = shared.Logouts;
-        _coordinator = shared.Coordinator;
-        _settings = shared.Settings;
-        _time = shared.Time;
-        _store = services.GetService<ISessionStore>();
+        _shared = shared;
+        // The store may be scoped, so it comes from the request; without a registration there is nothing to look up.
+        _store = shared.MayHaveStore ? context.RequestServices.GetService<ISessionStore>() : null;
     }
 
     /// <summary>The singletons every request's state needs.</summary>
-    internal sealed class Services(SessionCookieStore cookies, LogoutRegistry logouts, Tokens.RefreshCoordinator coordinator, Auth0Settings settings, TimeProvider time)
+    internal sealed class Services(SessionCookieStore cookies, LogoutRegistry logouts, Tokens.RefreshCoordinator coordinator, Auth0Settings settings, TimeProvider time,
+        bool mayHaveStore)
     {
         public SessionCookieStore Cookies { get; } = cookies;
         public LogoutRegistry Logouts { get; } = logouts;
         public Tokens.RefreshCoordinator Coordinator { get; } = coordinator;
         public Auth0Settings Settings { get; } = settings;
         public TimeProvider Time { get; } = time;
+        /// <summary>False when the container knows no <see cref="ISessionStore"/> (it cannot gain one after it is built).</summary>
+        public bool MayHaveStore { get; } = mayHaveStore;
     }
 
-    public ResponseCookieJar Cookies { get; } = new();
+    private ResponseCookieJar? _jar;
+
+    /// <summary>The cookies this response sets; made on first use, since most requests set none.</summary>
+    public ResponseCookieJar Cookies => _jar ??= new();
 
     /// <summary>Set when the response carries session data and must not be cached.</summary>
     public bool NoCache { get; set; }
 
-    /// <summary>The authorization middleware's answer for the Auth0 session policy, once settled for this request.</summary>
+    /// <summary>The Auth0 scheme's answer for this request, which the policy evaluator hands on when it still holds.</summary>
     internal Task<Microsoft.AspNetCore.Authentication.AuthenticateResult>? AuthenticatedTask { get; set; }
 
     /// <summary>The identity the Auth0 scheme built for this request's session.</summary>
@@ -73,14 +71,17 @@ internal sealed partial class Auth0RequestState
     /// <summary>True when the session is loaded and there is one (no copy made).</summary>
     internal bool HasLoadedSession => _loaded && _session is not null;
 
-    public static Auth0RequestState For(HttpContext context)
+    public static Auth0RequestState For(HttpContext context) =>
+        context.Features.Get<Auth0RequestState>() ?? Create(context, context.RequestServices.GetRequiredService<Services>());
+
+    /// <summary>As <see cref="For(HttpContext)"/>, for a caller that already holds the singletons (no service lookup).</summary>
+    internal static Auth0RequestState For(HttpContext context, Services shared) =>
+        context.Features.Get<Auth0RequestState>() ?? Create(context, shared);
+
+    private static Auth0RequestState Create(HttpContext context, Services shared)
     {
-        var state = context.Features.Get<Auth0RequestState>();
-        if (state is null)
-        {
-            state = new Auth0RequestState(context, context.RequestServices);
-            context.Features.Set(state);
-        }
+        var state = new Auth0RequestState(context, shared);
+        context.Features.Set(state);
         return state;
     }
 
@@ -91,7 +92,7 @@ internal sealed partial class Auth0RequestState
         {
             if (_loaded) return Own();
             if (_loadError is not null) return null; // the store failed earlier in this request: anonymous, as for authentication
-            if (_store is not null || _logouts.IsActive)
+            if (_store is not null || _shared.Logouts.IsActive)
                 throw new InvalidOperationException("The Auth0 session is not loaded yet; use GetAuth0SessionAsync() (it needs the session store).");
             return GetSessionAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
@@ -124,6 +125,13 @@ internal sealed partial class Auth0RequestState
         return _session is not null;
     }
 
+    /// <summary>
+    /// <see cref="HasSessionAsync(CancellationToken)"/> with the request's abort token when loading can wait on I/O (a
+    /// store, a distributed logout registry); a cookie session is read without it, and the token is not free to get.
+    /// </summary>
+    internal ValueTask<bool> HasSessionAsync() =>
+        HasSessionAsync(_loaded || (_store is null && !_shared.Logouts.IsActive) ? CancellationToken.None : _context.RequestAborted);
+
     /// <summary>The claims of the loaded session's user, for <c>HttpContext.User</c>; built once per cached cookie.</summary>
     internal List<System.Security.Claims.Claim> SessionClaims() =>
         _entry is not null && ReferenceEquals(_session, _entry.Session)
@@ -133,19 +141,19 @@ internal sealed partial class Auth0RequestState
     private async ValueTask LoadAsync(CancellationToken ct)
     {
         // One clock read for every check of this request (the clock is a system call on some VMs).
-        var now = _now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var now = _now = _shared.Time.GetUtcNow().ToUnixTimeSeconds();
         var request = _context.Request;
         Auth0Session? session;
         bool hadCookies;
         VerifiedSessionCache.Entry? entry = null;
         if (_store is null)
         {
-            session = _cookies.ReadShared(request, now, out hadCookies, out _cookieExpiresAt, out entry);
+            session = _shared.Cookies.ReadShared(request, now, out hadCookies, out _cookieExpiresAt, out entry);
         }
         else
         {
             if (_loadError is not null) throw _loadError;
-            _sessionId = _cookies.ReadSessionId(request, out hadCookies);
+            _sessionId = _shared.Cookies.ReadSessionId(request, out hadCookies);
             try
             {
                 session = _sessionId is null ? null : await _store.GetAsync(_sessionId, ct).ConfigureAwait(false);
@@ -156,11 +164,11 @@ internal sealed partial class Auth0RequestState
                 _loadError = new SessionStoreUnavailableException(ex);
                 throw _loadError;
             }
-            if (session is not null && !_cookies.IsWithinLifetime(session, now)) session = null;
+            if (session is not null && !_shared.Cookies.IsWithinLifetime(session, now)) session = null;
         }
         // The provider's session_expiry ends the session itself, not only its tokens.
         if (session?.Internal.SessionExpiresAt is { } ceiling && now >= ceiling) session = null;
-        if (session is not null && await _logouts.IsLoggedOutAsync(session, ct).ConfigureAwait(false)) session = null;
+        if (session is not null && await _shared.Logouts.IsLoggedOutAsync(session, ct).ConfigureAwait(false)) session = null;
 
         if (_loaded) return; // loaded meanwhile by a Save/Delete
         _loaded = true;
@@ -182,9 +190,9 @@ internal sealed partial class Auth0RequestState
     private bool NeedsHeal(Auth0Session session, VerifiedSessionCache.Entry? entry, out string latest)
     {
         latest = "";
-        var version = _coordinator.RotationVersion;
+        var version = _shared.Coordinator.RotationVersion;
         if (entry is not null && entry.HealCheckedAt == version) return false;
-        if (_coordinator.NeedsHeal(session, out latest)) return true;
+        if (_shared.Coordinator.NeedsHeal(session, out latest)) return true;
         if (entry is not null) entry.HealCheckedAt = version;
         return false;
     }
@@ -218,9 +226,9 @@ internal sealed partial class Auth0RequestState
     /// <summary>Re-issues the cookie of a session used by this request, so its inactivity timer starts again.</summary>
     public void Touch()
     {
-        if (_session is null || _change != SessionChange.None || !_settings.Options.Session.Rolling) return;
+        if (_session is null || _change != SessionChange.None || !_shared.Settings.Options.Session.Rolling) return;
         // The Auth0 routes decide themselves whether they write (the access-token route only when tokens changed).
-        if (_settings.IsAuth0Route(_context.Request.Path)) return;
+        if (_shared.Settings.IsAuth0Route(_context.Request.Path)) return;
         NoCache = true;
         if (RolledRecently())
         {
@@ -239,8 +247,8 @@ internal sealed partial class Auth0RequestState
         // This process may have re-issued the same cookie moments ago (requests in flight with the old one).
         if (_entry is not null) current = Math.Max(current, _entry.RolledTo);
         var now = _now; // the request's own clock reading, from loading the session
-        var next = now + _cookies.MaxAgeSeconds(_session, now);
-        var threshold = Math.Min(60, (long)_settings.Options.Session.InactivityDuration.TotalSeconds / 10);
+        var next = now + _shared.Cookies.MaxAgeSeconds(_session, now);
+        var threshold = Math.Min(60, (long)_shared.Settings.Options.Session.InactivityDuration.TotalSeconds / 10);
         return next - current < threshold;
     }
 
@@ -283,10 +291,10 @@ internal sealed partial class Auth0RequestState
         {
             if (_change == SessionChange.Write && _session is not null)
             {
-                var expiresAt = _cookies.Write(Own()!, requestCookies, Cookies);
+                var expiresAt = _shared.Cookies.Write(Own()!, requestCookies, Cookies);
                 if (!_changedData && expiresAt is { } rolledTo) _entry?.Rolled(rolledTo);
             }
-            else if (_change == SessionChange.Delete) _cookies.Delete(requestCookies, Cookies);
+            else if (_change == SessionChange.Delete) _shared.Cookies.Delete(requestCookies, Cookies);
         }
         else
         {
@@ -298,17 +306,17 @@ internal sealed partial class Auth0RequestState
     private async Task CommitToStoreAsync(IRequestCookieCollection requestCookies, CancellationToken ct)
     {
         var store = _store!;
-        var existingId = _sessionId ?? _cookies.ReadSessionId(_context.Request, out _);
+        var existingId = _sessionId ?? _shared.Cookies.ReadSessionId(_context.Request, out _);
         if (_change == SessionChange.Delete || _session is null)
         {
             // The cookie goes first: a logout must sign the browser out even when the store is unreachable.
-            _cookies.Delete(requestCookies, Cookies);
+            _shared.Cookies.Delete(requestCookies, Cookies);
             if (existingId is not null) await store.DeleteAsync(existingId, ct).ConfigureAwait(false);
             return;
         }
 
-        var now = _time.GetUtcNow();
-        var maxAge = _cookies.MaxAgeSeconds(_session, now.ToUnixTimeSeconds());
+        var now = _shared.Time.GetUtcNow();
+        var maxAge = _shared.Cookies.MaxAgeSeconds(_session, now.ToUnixTimeSeconds());
         var expiresAt = now.AddSeconds(maxAge);
         if (_isNew || existingId is null)
         {
@@ -321,13 +329,24 @@ internal sealed partial class Auth0RequestState
         {
             // Logged out meanwhile (back-channel or another tab): do not bring the session back.
             _session = null;
-            _cookies.Delete(requestCookies, Cookies);
+            _shared.Cookies.Delete(requestCookies, Cookies);
             return;
         }
-        _cookies.WriteSessionId(_sessionId!, maxAge, requestCookies, Cookies);
+        _shared.Cookies.WriteSessionId(_sessionId!, maxAge, requestCookies, Cookies);
     }
 
-    private async Task FlushAsync()
+    // Most responses have nothing to commit (a session only read, or rolled moments ago): no async machinery for those.
+    private Task FlushAsync()
+    {
+        if (_committed || _change == SessionChange.None)
+        {
+            WriteHeaders();
+            return Task.CompletedTask;
+        }
+        return CommitAndFlushAsync();
+    }
+
+    private async Task CommitAndFlushAsync()
     {
         try
         {
@@ -338,8 +357,13 @@ internal sealed partial class Auth0RequestState
             // The response is already on its way; the session change is lost, the request is not.
             LogCommitFailed(_context.RequestServices.GetRequiredService<ILogger<Auth0RequestState>>(), ex.GetType().Name);
         }
+        WriteHeaders();
+    }
+
+    private void WriteHeaders()
+    {
         _change = SessionChange.None;
-        Cookies.WriteTo(_context.Response);
+        _jar?.WriteTo(_context.Response);
         if (NoCache) CacheHeaders.Apply(_context.Response);
     }
 
@@ -351,11 +375,16 @@ internal sealed partial class Auth0RequestState
 
 internal static class CacheHeaders
 {
+    private static readonly Microsoft.Extensions.Primitives.StringValues CacheControl = "private, no-cache, no-store, must-revalidate, max-age=0";
+    private static readonly Microsoft.Extensions.Primitives.StringValues Pragma = "no-cache";
+    private static readonly Microsoft.Extensions.Primitives.StringValues Expires = "0";
+
     public static void Apply(HttpResponse response)
     {
-        response.Headers.CacheControl = "private, no-cache, no-store, must-revalidate, max-age=0";
-        response.Headers.Pragma = "no-cache";
-        response.Headers.Expires = "0";
+        var headers = response.Headers;
+        headers.CacheControl = CacheControl;
+        headers.Pragma = Pragma;
+        headers.Expires = Expires;
     }
 }
 

@@ -159,6 +159,34 @@ public class SessionGateHostileTests(IdpFixture idp)
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(app, "/g/marked", "__session=junk")).Status);
     }
 
+    /// <summary>
+    /// Requests with the same cookie share the verified session, but what the endpoint gets (the user, the authenticate
+    /// result and its properties) is its own: a change made by one request is not seen by the next. The result the
+    /// authorization middleware leaves in the feature is the one the Auth0 scheme gave, same user and properties.
+    /// </summary>
+    [Fact]
+    public async Task What_one_request_changes_in_its_user_or_authenticate_result_is_not_seen_by_the_next()
+    {
+        await using var app = await StartAsync(idp, endpoints: a => a.MapGet("/g/mutate", async (HttpContext context) =>
+        {
+            var feature = context.Features.Get<IAuthenticateResultFeature>()!.AuthenticateResult!;
+            var again = await context.AuthenticateAsync();
+            var seen = string.Join(",",
+                context.User.HasClaim("leak", "yes"), context.User.Identities.Count(), feature.Properties!.Items.ContainsKey("leak"),
+                again.Properties!.Items.ContainsKey("leak"), ReferenceEquals(feature.Principal, context.User),
+                ReferenceEquals(feature.Properties, again.Properties), ReferenceEquals(again.Principal, context.User));
+            ((ClaimsIdentity)context.User.Identity!).AddClaim(new Claim("leak", "yes"));
+            context.User.AddIdentity(new ClaimsIdentity([new Claim("leak", "yes")], "extra"));
+            feature.Properties.Items["leak"] = "yes";
+            again.Properties.Items["leak"] = "yes";
+            feature.Properties.Parameters["leak"] = "yes";
+            return Results.Text(seen);
+        }).RequireAuth0Session());
+        var cookie = CookieFor(app);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal((HttpStatusCode.OK, "False,1,False,False,True,True,True"), await GetAsync(app, "/g/mutate", cookie));
+    }
+
     // ---------------------------------------------------------------- schemes and policy providers
 
 

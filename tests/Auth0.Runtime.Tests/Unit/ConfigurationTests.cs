@@ -25,6 +25,29 @@ public class ConfigurationTests
         ["APP_BASE_URL"] = "https://app.example.com",
     };
 
+    [Theory]
+    [InlineData("/auth/login", true)]
+    [InlineData("/AUTH/Access-Token", true)]
+    [InlineData("/auth/backchannel-logout", true)]
+    [InlineData("/auth/connect", true)]
+    [InlineData("/auth/logins", false)]
+    [InlineData("/auth/lOgin/", false)]
+    [InlineData("/api/data", false)]
+    [InlineData("/auth/profilx", false)] // the length of two routes
+    [InlineData("/", false)]
+    [InlineData("", false)]
+    public void Knows_its_own_routes_ignoring_case(string path, bool expected)
+    {
+        Assert.Equal(expected, Build(Valid()).IsAuth0Route(new Microsoft.AspNetCore.Http.PathString(path)));
+        var custom = new ServiceCollection().AddLogging()
+            .AddAuth0Core(new ConfigurationBuilder().AddInMemoryCollection(Valid()).Build(),
+                new Auth0Routes { Login = "/a-very-long-login-route-that-is-longer-than-sixty-four-characters-in-all" })
+            .BuildServiceProvider().GetRequiredService<Auth0Settings>();
+        Assert.True(custom.IsAuth0Route(new Microsoft.AspNetCore.Http.PathString("/A-very-long-login-route-that-is-longer-than-sixty-four-characters-in-all")));
+        Assert.False(custom.IsAuth0Route(new Microsoft.AspNetCore.Http.PathString("/a-very-long-login-route-that-is-longer-than-sixty-four-characters-in-al!")));
+        Assert.False(custom.IsAuth0Route(new Microsoft.AspNetCore.Http.PathString("/a-very-long-login-route-that-is-longer-than-sixty-four-characters-in-all-and-more")));
+    }
+
     [Fact]
     public void Reads_the_nextjs_auth0_environment_variables()
     {
