@@ -112,11 +112,17 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             if (eq <= 0) return Located.Unsure;
             var cookieName = pair[..eq];
             var value = pair[(eq + 1)..];
-            if (cookieName.IndexOfAnyExcept(TokenChars) >= 0 || value.IndexOfAnyExcept(CookieOctets) >= 0) return Located.Unsure;
-            if (cookieName.StartsWith(name, StringComparison.OrdinalIgnoreCase))
+            if (cookieName.IndexOfAnyExcept(TokenChars) >= 0) return Located.Unsure;
+            if (!cookieName.StartsWith(name, StringComparison.OrdinalIgnoreCase))
             {
+                if (value.IndexOfAnyExcept(CookieOctets) >= 0) return Located.Unsure;
+            }
+            else
+            {
+                // The session's own values need no scan: only a value equal to a verified one is used, and those are
+                // base64url and dots only (see VerifiedSessionCache.Add); anything else misses and takes the full parse.
                 var valueStart = position + eq + 1;
-                if (value.Length == 0 || value.Contains('%')) return Located.Unsure;
+                if (value.Length == 0) return Located.Unsure;
                 if (cookieName.Length == name.Length)
                 {
                     if (!cookieName.SequenceEqual(name) || baseAt.Start >= 0) return Located.Unsure;
@@ -134,6 +140,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
                     chunks++;
                     highest = Math.Max(highest, index);
                 }
+                else if (value.IndexOfAnyExcept(CookieOctets) >= 0) return Located.Unsure;
                 // Any other name that merely starts with the session's (e.g. "__session_x") is not ours.
             }
             if (semicolon < 0) break;

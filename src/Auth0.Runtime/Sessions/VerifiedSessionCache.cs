@@ -19,6 +19,9 @@ internal sealed class VerifiedSessionCache
     private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _byKey;
     private int _added;
 
+    private static readonly System.Buffers.SearchValues<char> JweChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+
     public VerifiedSessionCache() => _byKey = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
 
     internal sealed class Entry(string value, Auth0Session session, long expiresAt)
@@ -85,7 +88,9 @@ internal sealed class VerifiedSessionCache
     /// <summary>Caches <paramref name="session"/> itself: the caller hands it over and no longer changes it.</summary>
     public Entry? Add(string cookieValue, Auth0Session session, long expiresAt)
     {
-        if (cookieValue.Length < KeyLength) return null;
+        // The Cookie-header scan relies on cached values being plain JWE text (base64url and dots): it skips the
+        // cookie-octet check for a value it will only use when it equals one of these.
+        if (cookieValue.Length < KeyLength || cookieValue.AsSpan().ContainsAnyExcept(JweChars)) return null;
         // Full means many distinct cookies: start over rather than track use; the next reads decrypt again.
         // (A counter, not _entries.Count, which takes every lock of the dictionary.)
         if (Interlocked.Increment(ref _added) > Capacity)

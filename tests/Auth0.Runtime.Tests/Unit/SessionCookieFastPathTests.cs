@@ -155,6 +155,17 @@ public class SessionCookieFastPathTests
         ["a junk single cookie besides the chunks"] = c => (Join(c.Pairs.Prepend("__session=junk")), ChunkedSession),
         ["an empty single cookie besides the chunks"] = c => (Join(c.Pairs.Prepend("__session=")), ChunkedSession),
         ["no session cookie"] = _ => ("theme=dark; _ga=GA1.2.3.4", NoCookie),
+
+        // Characters a JWE never has, in the session's own values (which the header scan does not check one by one).
+        ["the single cookie percent-encoded"] = c => ("__session=%" + ((int)c.Single[0]).ToString("X2") + c.Single[1..], SingleSession),
+        ["a chunk percent-encoded"] = c => (Join(Replace(c.Pairs, 1, "__session__1=" + string.Concat(c.Chunks[1].Select(ch => "%" + ((int)ch).ToString("X2"))))), ChunkedSession),
+        ["the last chunk percent-encoded at its end"] = c =>
+            (Join(Replace(c.Pairs, c.Chunks.Count - 1, $"__session__{c.Chunks.Count - 1}=" + c.Chunks[^1][..^1] + "%" + ((int)c.Chunks[^1][^1]).ToString("X2"))), ChunkedSession),
+        ["the single cookie with a comma inside"] = c => ("__session=" + c.Single[..40] + "," + c.Single[40..], NoCookie), // the parser drops it
+        ["the single cookie with a quote inside"] = c => ("__session=" + c.Single[..40] + "\"" + c.Single[40..], NoCookie),
+        ["a chunk with a backslash at its end"] = c => (Join(Replace(c.Pairs, 0, "__session__0=" + c.Chunks[0] + "\\")), Rejected),
+        ["a chunk with a non-ASCII letter"] = c => (Join(Replace(c.Pairs, 1, "__session__1=" + c.Chunks[1][..5] + "\u00e9" + c.Chunks[1][5..])), Rejected),
+        ["the single cookie with a plus for a dash"] = c => ("__session=" + c.Single.Replace('-', '+').Replace('_', '/'), c.Single.IndexOfAny(['-', '_']) >= 0 ? Rejected : SingleSession),
     };
 
     /// <summary>Headers the Cookie header fast path reads differently from the parsed cookie collection.</summary>
@@ -173,6 +184,23 @@ public class SessionCookieFastPathTests
 
     public static TheoryData<string> CaseNames => new(Cases.Keys);
     public static TheoryData<string> DivergentCaseNames => new(Divergent.Keys);
+
+    [Theory]
+    [InlineData("%41")]
+    [InlineData(" ")]
+    [InlineData("\"")]
+    [InlineData(",")]
+    [InlineData("+")]
+    [InlineData("=")]
+    public void Only_plain_JWE_text_is_ever_cached(string odd)
+    {
+        // The header scan skips the cookie-octet check of the session's own values on the strength of this.
+        var cache = new VerifiedSessionCache();
+        var value = "eyJhbGciOiJkaXIi." + odd + new string('A', 40);
+        Assert.Null(cache.Add(value, new Auth0Session(), long.MaxValue));
+        Assert.Null(cache.Find(value, 0));
+        Assert.NotNull(cache.Add("eyJhbGciOiJkaXIi.." + new string('A', 40), new Auth0Session(), long.MaxValue));
+    }
 
     [Theory]
     [MemberData(nameof(CaseNames))]
