@@ -17,7 +17,8 @@ namespace Auth0.Minimal.AspNetCore;
 /// </summary>
 internal sealed class Auth0PolicyEvaluator : IPolicyEvaluator
 {
-    public static readonly Auth0PolicyEvaluator Instance = new();
+    // One per app: whether its authorization is ASP.NET Core's own (0: not known yet, 1: yes, 2: no).
+    private int _stockAuthorization;
 
     private static readonly Task<PolicyAuthorizationResult> Authorized = Task.FromResult(PolicyAuthorizationResult.Success());
 
@@ -60,12 +61,28 @@ internal sealed class Auth0PolicyEvaluator : IPolicyEvaluator
 
     public Task<PolicyAuthorizationResult> AuthorizeAsync(AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource)
     {
-        // The only requirement is an authenticated user, and AuthenticateAsync above has just established one.
+        // The only requirement is an authenticated user, and AuthenticateAsync above has just established one; an
+        // app's own authorization handler or service may still refuse the user, so it is asked whenever there is one.
         if (IsSessionPolicy(policy) && authenticationResult.Succeeded && IsAuthenticated(context.User)
-            && Auth0RequestState.For(context).HasLoadedSession)
+            && Auth0RequestState.For(context).HasLoadedSession && IsStockAuthorization(context.RequestServices))
             return Authorized;
         return Inner(context).AuthorizeAsync(policy, authenticationResult, context, resource);
     }
+
+    private bool IsStockAuthorization(IServiceProvider services)
+    {
+        var known = Volatile.Read(ref _stockAuthorization);
+        if (known == 0) Volatile.Write(ref _stockAuthorization, known = StockAuthorization(services) ? 1 : 2);
+        return known == 1;
+    }
+
+    // Nothing but ASP.NET Core's service, and no handler but the one that lets each requirement check itself.
+    private static bool StockAuthorization(IServiceProvider services) =>
+        services.GetService<IAuthorizationService>()?.GetType() == typeof(DefaultAuthorizationService)
+        && services.GetService<IAuthorizationHandlerProvider>()?.GetType() == typeof(DefaultAuthorizationHandlerProvider)
+        && services.GetService<IAuthorizationHandlerContextFactory>()?.GetType() == typeof(DefaultAuthorizationHandlerContextFactory)
+        && services.GetService<IAuthorizationEvaluator>()?.GetType() == typeof(DefaultAuthorizationEvaluator)
+        && services.GetServices<IAuthorizationHandler>().All(h => h.GetType() == typeof(PassThroughAuthorizationHandler));
 
     private static PolicyEvaluator Inner(HttpContext context) =>
         new(context.RequestServices.GetRequiredService<IAuthorizationService>());

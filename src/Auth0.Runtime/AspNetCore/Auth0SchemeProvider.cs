@@ -10,12 +10,18 @@ namespace Auth0.Minimal.AspNetCore;
 /// </summary>
 internal sealed class Auth0SchemeProvider(IOptions<AuthenticationOptions> options) : AuthenticationSchemeProvider(options)
 {
+    // The stock provider reads the default scheme names from here on every call, so a change to them shows at once.
+    private readonly AuthenticationOptions _options = options.Value;
+
     private sealed class Answers
     {
+        // Only names of schemes: names can come from requests, and unknown ones would pile up.
         public readonly ConcurrentDictionary<string, Task<AuthenticationScheme?>> ByName = new(StringComparer.Ordinal);
-        public Task<AuthenticationScheme?>? DefaultAuthenticate;
+        public DefaultAnswer? DefaultAuthenticate;
         public Task<IEnumerable<AuthenticationScheme>>? RequestHandlers;
     }
+
+    private sealed record DefaultAnswer(string? Authenticate, string? Default, Task<AuthenticationScheme?> Task);
 
     // Replaced, never cleared, on a change: an answer computed before it can only land in the set no one reads.
     private volatile Answers _answers = new();
@@ -25,14 +31,18 @@ internal sealed class Auth0SchemeProvider(IOptions<AuthenticationOptions> option
         var answers = _answers;
         if (answers.ByName.TryGetValue(name, out var known)) return known;
         var task = base.GetSchemeAsync(name);
-        if (task.IsCompletedSuccessfully) answers.ByName.TryAdd(name, task);
+        if (task.IsCompletedSuccessfully && task.Result is not null) answers.ByName.TryAdd(name, task);
         return task;
     }
 
     public override Task<AuthenticationScheme?> GetDefaultAuthenticateSchemeAsync()
     {
         var answers = _answers;
-        return answers.DefaultAuthenticate ?? Keep(ref answers.DefaultAuthenticate, base.GetDefaultAuthenticateSchemeAsync());
+        string? authenticate = _options.DefaultAuthenticateScheme, fallback = _options.DefaultScheme;
+        if (answers.DefaultAuthenticate is { } kept && kept.Authenticate == authenticate && kept.Default == fallback) return kept.Task;
+        var task = base.GetDefaultAuthenticateSchemeAsync();
+        if (task.IsCompletedSuccessfully) answers.DefaultAuthenticate = new(authenticate, fallback, task);
+        return task;
     }
 
     public override Task<IEnumerable<AuthenticationScheme>> GetRequestHandlerSchemesAsync()

@@ -112,8 +112,8 @@ public static class Auth0ServiceCollectionExtensions
     }
 
     // The authorization middleware resolves both on every request to a protected endpoint. ASP.NET Core's defaults
-    // are replaced by instances made once (neither keeps state), and its scheme provider by one that keeps its
-    // answers; an app's own registration of any of them stays as it is.
+    // are replaced by instances made once per app, and its scheme provider by one that keeps its answers; an app's
+    // own registration of any of them stays as it is.
     private static void UseAuth0PolicyEvaluator(IServiceCollection services)
     {
         for (var i = 0; i < services.Count; i++)
@@ -122,7 +122,7 @@ public static class Auth0ServiceCollectionExtensions
             if (descriptor.IsKeyedService) continue;
             if (descriptor.ServiceType == typeof(Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator)
                 && descriptor.ImplementationType == typeof(Microsoft.AspNetCore.Authorization.Policy.PolicyEvaluator))
-                services[i] = ServiceDescriptor.Singleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator>(Auth0PolicyEvaluator.Instance);
+                services[i] = ServiceDescriptor.Singleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator>(_ => new Auth0PolicyEvaluator());
             else if (descriptor.ServiceType == typeof(IAuthenticationSchemeProvider) && descriptor.ImplementationType == typeof(AuthenticationSchemeProvider))
                 services[i] = ServiceDescriptor.Singleton<IAuthenticationSchemeProvider>(
                     sp => new Auth0SchemeProvider(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthenticationOptions>>()));
