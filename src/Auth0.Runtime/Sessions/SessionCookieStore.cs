@@ -317,6 +317,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             timesValid = now is not { } at || ((exp is not { } e || e > at) && (notBefore is not { } nbf || nbf <= at));
             if (session.Extra is { Count: 0 }) session.Extra = null;
             if (session.AccessTokens?.Contains(null!) == true) return null;
+            session.ConnectionTokenSets?.RemoveAll(static entry => entry is null); // a cache entry of nothing: dropped, as copies drop it
             // Strings that cannot become .NET strings (lone surrogates, bad UTF-8) would throw later, on use.
             // Only invalid UTF-8 or a \uD... escape can make one, so a payload with neither needs no walk.
             if (System.Text.Unicode.Utf8.IsValid(plaintext) && !HasSurrogateEscape(plaintext)) return session;
@@ -327,8 +328,7 @@ internal sealed class SessionCookieStore(Auth0Settings settings, TimeProvider ti
             if (session.AccessTokens is not null)
                 foreach (var entry in session.AccessTokens) EnsureReadable(entry.Extra);
             if (session.ConnectionTokenSets is not null)
-                foreach (var entry in session.ConnectionTokenSets)
-                    if (entry is not null) EnsureReadable(entry.Extra);
+                foreach (var entry in session.ConnectionTokenSets) EnsureReadable(entry.Extra);
             return session;
         }
         catch (JsonException) { return null; }

@@ -169,6 +169,14 @@ public class SessionJsonReaderTests
     public void Text_that_only_looks_like_a_surrogate_and_real_pairs_are_read(string json, string name) =>
         Assert.Equal(name, SessionCookieStore.Deserialize(Encoding.UTF8.GetBytes(json))!.User.Name);
 
+    [Fact]
+    public void Null_connection_token_entries_are_dropped()
+    {
+        var session = SessionCookieStore.Deserialize(Encoding.UTF8.GetBytes(
+            "{\"user\":{\"sub\":\"a\"},\"connectionTokenSets\":[null,{\"connection\":\"github\"},null]}"))!;
+        Assert.Equal(["github"], session.ConnectionTokenSets!.Select(t => t.Connection));
+    }
+
     // True when both accepted the bytes.
     private static bool AssertSame(byte[] utf8)
     {
