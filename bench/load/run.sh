@@ -5,7 +5,8 @@
 #
 #   bench/load/run.sh                 # full run: 5 s warm-up (10 s JIT) and 3 x 10 s per target, medians and ratios
 #   bench/load/run.sh --smoke         # 1 s per target, checks only that everything answers 200
-#   options: --no-build (reuse artifacts/loadbench), --no-aot, --extra (adds the targets with rolling sessions off),
+#   options: --no-build (reuse artifacts/loadbench), --no-aot, --extra (adds the targets with rolling sessions off
+#            and the no-auth endpoint sent the session cookie),
 #            --duration S, --runs N, --warmup S, --connections N
 set -euo pipefail
 
