@@ -77,12 +77,20 @@ internal sealed class Auth0PolicyEvaluator : IPolicyEvaluator
     }
 
     // Nothing but ASP.NET Core's service, and no handler but the one that lets each requirement check itself.
-    private static bool StockAuthorization(IServiceProvider services) =>
-        services.GetService<IAuthorizationService>()?.GetType() == typeof(DefaultAuthorizationService)
-        && services.GetService<IAuthorizationHandlerProvider>()?.GetType() == typeof(DefaultAuthorizationHandlerProvider)
-        && services.GetService<IAuthorizationHandlerContextFactory>()?.GetType() == typeof(DefaultAuthorizationHandlerContextFactory)
-        && services.GetService<IAuthorizationEvaluator>()?.GetType() == typeof(DefaultAuthorizationEvaluator)
+    internal static bool StockAuthorization(IServiceProvider services) =>
+        IsFrameworks<DefaultAuthorizationService>(services.GetService<IAuthorizationService>())
+        && IsFrameworks<DefaultAuthorizationHandlerProvider>(services.GetService<IAuthorizationHandlerProvider>())
+        && IsFrameworks<DefaultAuthorizationHandlerContextFactory>(services.GetService<IAuthorizationHandlerContextFactory>())
+        && IsFrameworks<DefaultAuthorizationEvaluator>(services.GetService<IAuthorizationEvaluator>())
         && services.GetServices<IAuthorizationHandler>().All(h => h.GetType() == typeof(PassThroughAuthorizationHandler));
+
+    // The default type or ASP.NET Core's own subclass of it (the authorization service is registered as an internal
+    // DefaultAuthorizationServiceImpl); an app's subclass lives in another assembly and does not count.
+    private static bool IsFrameworks<TDefault>(object? service)
+    {
+        var type = service?.GetType();
+        return type == typeof(TDefault) || (type?.BaseType == typeof(TDefault) && type.Assembly == typeof(TDefault).Assembly);
+    }
 
     private static PolicyEvaluator Inner(HttpContext context) =>
         new(context.RequestServices.GetRequiredService<IAuthorizationService>());

@@ -99,4 +99,41 @@ public class SchemeProviderTests
     }
 
     private sealed class CustomProvider(IOptions<AuthenticationOptions> options) : AuthenticationSchemeProvider(options);
+
+    private static IServiceProvider Services(Action<IServiceCollection>? before = null, Action<IServiceCollection>? after = null)
+    {
+        var services = new ServiceCollection().AddLogging();
+        before?.Invoke(services);
+        services.AddAuth0Core(Configuration(), new Auth0Routes());
+        after?.Invoke(services);
+        return services.BuildServiceProvider().CreateScope().ServiceProvider;
+    }
+
+    [Fact]
+    public void The_session_policy_shortcut_applies_to_ASP_NET_Cores_own_authorization()
+    {
+        // Its service is an internal subclass of DefaultAuthorizationService: that still counts as the default.
+        Assert.True(Auth0PolicyEvaluator.StockAuthorization(Services()));
+        Assert.True(Auth0PolicyEvaluator.StockAuthorization(Services(before: s => s.AddAuthorization())));
+    }
+
+    private sealed class DenyHandler : Microsoft.AspNetCore.Authorization.IAuthorizationHandler
+    {
+        public Task HandleAsync(Microsoft.AspNetCore.Authorization.AuthorizationHandlerContext context) => Task.CompletedTask;
+    }
+
+    private sealed class OwnService(Microsoft.AspNetCore.Authorization.IAuthorizationPolicyProvider policies,
+        Microsoft.AspNetCore.Authorization.IAuthorizationHandlerProvider handlers, ILogger<Microsoft.AspNetCore.Authorization.DefaultAuthorizationService> logger,
+        Microsoft.AspNetCore.Authorization.IAuthorizationHandlerContextFactory contexts, Microsoft.AspNetCore.Authorization.IAuthorizationEvaluator evaluator,
+        IOptions<Microsoft.AspNetCore.Authorization.AuthorizationOptions> options)
+        : Microsoft.AspNetCore.Authorization.DefaultAuthorizationService(policies, handlers, logger, contexts, evaluator, options);
+
+    [Fact]
+    public void An_apps_own_authorization_handler_or_service_turns_the_shortcut_off()
+    {
+        Assert.False(Auth0PolicyEvaluator.StockAuthorization(Services(after: s => s.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, DenyHandler>())));
+        Assert.False(Auth0PolicyEvaluator.StockAuthorization(Services(before: s => s.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, DenyHandler>())));
+        // A subclass of the default service in the app's own assembly is the app's service.
+        Assert.False(Auth0PolicyEvaluator.StockAuthorization(Services(after: s => s.AddTransient<Microsoft.AspNetCore.Authorization.IAuthorizationService, OwnService>())));
+    }
 }
