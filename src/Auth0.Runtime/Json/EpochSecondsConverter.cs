@@ -50,12 +50,7 @@ internal sealed class Auth0UserConverter : JsonConverter<Auth0User>
     public override Auth0User Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("user must be an object.");
-        // One document for the whole user, every claim a view into it: a document per claim cost a copy and a
-        // metadata table each, on every session read.
-        var user = JsonElement.ParseValue(ref reader);
-        var claims = new Dictionary<string, JsonElement>(user.GetPropertyCount(), StringComparer.Ordinal);
-        foreach (var property in user.EnumerateObject()) claims[property.Name] = property.Value;
-        return new Auth0User(claims);
+        return SessionJsonReader.ReadUserObject(ref reader);
     }
 
     public override void Write(Utf8JsonWriter writer, Auth0User value, JsonSerializerOptions options)

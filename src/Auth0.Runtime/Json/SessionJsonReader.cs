@@ -74,7 +74,12 @@ internal static class SessionJsonReader
     {
         if (IsNull(ref reader)) return null;
         Expect(ref reader, JsonTokenType.StartObject);
-        // One document for the whole user, every claim a view into it.
+        return ReadUserObject(ref reader);
+    }
+
+    /// <summary>A user object, the reader on its start: one document for the whole user, every claim a view into it.</summary>
+    internal static Auth0User ReadUserObject(ref Utf8JsonReader reader)
+    {
         var user = JsonElement.ParseValue(ref reader);
         var claims = new Dictionary<string, JsonElement>(user.GetPropertyCount(), StringComparer.Ordinal);
         foreach (var property in user.EnumerateObject()) claims[ClaimName(property)] = property.Value;
