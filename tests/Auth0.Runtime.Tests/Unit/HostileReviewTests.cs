@@ -490,15 +490,15 @@ public class HostileReviewTests
     [InlineData("service")]
     public async Task The_apps_own_authorization_still_decides_for_RequireAuth0Session(string kind)
     {
-        await using var app = await StartAsync(
+        await using var app = await HotPathHostileTests.StartAsync(
             a =>
             {
                 a.MapGet("/api", (HttpContext c) => c.User.FindFirst("sub")?.Value).RequireAuth0Session();
                 a.MapGet("/page", (HttpContext c) => c.User.FindFirst("sub")?.Value).RequireAuth0Login();
                 a.MapGet("/policy", (HttpContext c) => c.User.FindFirst("sub")?.Value).RequireAuthorization(Auth0Defaults.SessionPolicy);
             },
-            before: kind == "handler-registered-first" ? s => s.AddSingleton<IAuthorizationHandler, RefuseBanned>() : null,
-            after: kind switch
+            services: kind == "handler-registered-first" ? s => s.AddSingleton<IAuthorizationHandler, RefuseBanned>() : null,
+            servicesAfterAuth0: kind switch
             {
                 "handler" => s => s.AddSingleton<IAuthorizationHandler, RefuseBanned>(),
                 "service" => s => s.AddTransient<IAuthorizationService, AuditingService>(),
@@ -510,72 +510,10 @@ public class HostileReviewTests
         {
             for (var i = 0; i < 2; i++) // the second time from the verified-session cache
             {
-                Assert.Equal((HttpStatusCode.OK, "auth0|alice"), await app.GetAsync(path, allowed));
+                var (status, body, _) = await app.GetAsync(path, allowed);
+                Assert.Equal((HttpStatusCode.OK, "auth0|alice"), (status, body));
                 Assert.Equal(HttpStatusCode.Forbidden, (await app.GetAsync(path, banned)).Status);
             }
         }
-    }
-
-    // ---------------------------------------------------------------- app harness
-
-    private sealed class App(WebApplication app, string baseUrl) : IAsyncDisposable
-    {
-        public WebApplication Web { get; } = app;
-        public HttpClient Http { get; } = new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(baseUrl) };
-
-        public async Task<string> CookieAsync(string sub)
-        {
-            var session = Auth0TestSessions.CreateSession(sub, name: "name of " + sub);
-            session.Internal = new SessionInternal { Sid = "sid-" + sub, CreatedAt = Web.Services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeSeconds() };
-            return "__session=" + await Auth0TestSessions.GenerateSessionCookieAsync(Web.Services, session);
-        }
-
-        public async Task<(HttpStatusCode Status, string Body)> GetAsync(string path, string? cookie = null)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            if (cookie is not null) request.Headers.TryAddWithoutValidation("Cookie", cookie);
-            using var response = await Http.SendAsync(request);
-            return (response.StatusCode, await response.Content.ReadAsStringAsync());
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            await Web.StopAsync();
-            await Web.DisposeAsync();
-        }
-    }
-
-    private static async Task<App> StartAsync(Action<WebApplication> map, Action<IServiceCollection>? before = null, Action<IServiceCollection>? after = null)
-    {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        var baseUrl = $"http://127.0.0.1:{port}";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AUTH0_DOMAIN"] = "tenant.example.com",
-            ["AUTH0_CLIENT_ID"] = "client",
-            ["AUTH0_CLIENT_SECRET"] = "client-secret",
-            ["AUTH0_SECRET"] = Secret,
-            ["APP_BASE_URL"] = baseUrl,
-            ["AUTH0_ALLOW_INSECURE_REQUESTS"] = "true",
-        });
-        builder.WebHost.UseUrls(baseUrl);
-        before?.Invoke(builder.Services);
-        builder.Services.AddAuth0Generated(builder.Configuration);
-        after?.Invoke(builder.Services);
-        var app = builder.Build();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.MapAuth0Generated();
-        map(app);
-        await app.StartAsync();
-        return new App(app, baseUrl);
     }
 }

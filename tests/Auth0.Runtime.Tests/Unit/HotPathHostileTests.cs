@@ -316,7 +316,7 @@ public class HotPathHostileTests
 
     // ---------------------------------------------------------------- through an app
 
-    private sealed class App(WebApplication app, string baseUrl) : IAsyncDisposable
+    internal sealed class App(WebApplication app, string baseUrl) : IAsyncDisposable
     {
         public WebApplication Web { get; } = app;
         public string BaseUrl { get; } = baseUrl;
@@ -348,8 +348,10 @@ public class HotPathHostileTests
         }
     }
 
-    private static async Task<App> StartAsync(Action<WebApplication> map, Action<IServiceCollection>? services = null,
-        Action<WebApplication>? pipeline = null, TimeProvider? time = null, Action<Auth0Options>? options = null)
+    /// <summary>A real Kestrel app with a tenant nobody calls: a session cookie is all its protected endpoints need.</summary>
+    internal static async Task<App> StartAsync(Action<WebApplication> map, Action<IServiceCollection>? services = null,
+        Action<WebApplication>? pipeline = null, TimeProvider? time = null, Action<Auth0Options>? options = null,
+        Action<IServiceCollection>? servicesAfterAuth0 = null)
     {
         int port;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
@@ -373,6 +375,7 @@ public class HotPathHostileTests
         if (time is not null) builder.Services.AddSingleton(time);
         services?.Invoke(builder.Services);
         builder.Services.AddAuth0Generated(builder.Configuration, options);
+        servicesAfterAuth0?.Invoke(builder.Services);
         var app = builder.Build();
         if (pipeline is null)
         {
