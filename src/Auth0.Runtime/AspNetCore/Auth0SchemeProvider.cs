@@ -48,12 +48,9 @@ internal sealed class Auth0SchemeProvider(IOptions<AuthenticationOptions> option
     public override Task<IEnumerable<AuthenticationScheme>> GetRequestHandlerSchemesAsync()
     {
         var answers = _answers;
-        return answers.RequestHandlers ?? Keep(ref answers.RequestHandlers, base.GetRequestHandlerSchemesAsync());
-    }
-
-    private static Task<T> Keep<T>(ref Task<T>? slot, Task<T> task)
-    {
-        if (task.IsCompletedSuccessfully) Interlocked.CompareExchange(ref slot, task, null);
+        if (answers.RequestHandlers is { } kept) return kept;
+        var task = base.GetRequestHandlerSchemesAsync();
+        if (task.IsCompletedSuccessfully) answers.RequestHandlers = task;
         return task;
     }
 
